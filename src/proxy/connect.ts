@@ -1,0 +1,51 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { HostError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { parseAuthority } from '../match/host.js';
+import type { ProxyContext } from './context.js';
+import { firstBytes, isTlsClientHello, terminateClientTls } from './intercept.js';
+import { checkHeaders } from './request-checks.js';
+import { respondOnSocket } from './respond.js';
+import { tunnel } from './tunnel.js';
+
+/** Decides, for a CONNECT, whether to decrypt it (a rule matches, or intercept: all) or pass it through. */
+export function shouldIntercept(ctx: ProxyContext, hasRule: boolean): boolean {
+  return hasRule || ctx.config.intercept === 'all';
+}
+
+export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  const rejected = checkHeaders(req.rawHeaders);
+  if (rejected) {
+    respondOnSocket(socket, rejected.status, `Bad CONNECT request: ${rejected.reason}.`);
+    return;
+  }
+  let host: string;
+  let port: number;
+  try {
+    ({ host, port } = parseAuthority(req.url ?? ''));
+  } catch (err) {
+    const reason = err instanceof HostError ? err.message : 'the CONNECT target is not host:port';
+    respondOnSocket(socket, 400, `Bad CONNECT request: ${reason}`);
+    return;
+  }
+  const rule = ctx.matcher.match(host, port);
+  const connLog = log.child({ host, port });
+  if (!shouldIntercept(ctx, rule !== null)) {
+    void tunnel(ctx, connLog, socket, head, host, port, true);
+    return;
+  }
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  void firstBytes(socket, head).then((first) => {
+    if (first === null) {
+      socket.destroy();
+      return;
+    }
+    if (isTlsClientHello(first)) {
+      terminateClientTls(ctx, inner, socket, first, { host, port, rule, log: connLog });
+    } else {
+      // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.
+      void tunnel(ctx, connLog, socket, first, host, port, false);
+    }
+  });
+}

@@ -1,0 +1,26 @@
+import type { CertificateStore } from '../certs/store.js';
+import type { ClientCertificateRule, Config } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { HostMatcher } from '../match/matcher.js';
+import type { CertificateAuthority } from '../tls/ca.js';
+import type { LeafContexts } from '../tls/leaf-cache.js';
+import type { UpstreamPools } from '../upstream/pools.js';
+
+/** Everything a connection needs, built once from one config. */
+export interface ProxyContext {
+  readonly config: Config;
+  readonly matcher: HostMatcher<ClientCertificateRule>;
+  readonly store: CertificateStore;
+  readonly ca: CertificateAuthority;
+  readonly leaves: LeafContexts;
+  readonly pools: UpstreamPools;
+  readonly logger: Logger;
+}
+
+/** What the proxy knows about a decrypted client connection: where its CONNECT pointed. */
+export interface InterceptedTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly rule: ClientCertificateRule | null;
+  readonly log: Logger;
+}

@@ -1,0 +1,62 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import type { ProxyContext, InterceptedTarget } from './context.js';
+
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+/** The decrypted sockets and the CONNECT each belongs to; read by the inner HTTP server. */
+export const interceptedTargets = new WeakMap<Socket, InterceptedTarget>();
+
+/** Resolves with the first bytes the client sends after the 200, or null if it closes first. */
+export function firstBytes(socket: Socket, head: Buffer): Promise<Buffer | null> {
+  if (head.length > 0) return Promise.resolve(head);
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      cleanup();
+      socket.pause();
+      resolve(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(null);
+    };
+    const cleanup = (): void => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+    };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onEnd);
+  });
+}
+
+export function isTlsClientHello(bytes: Buffer): boolean {
+  return bytes[0] === TLS_HANDSHAKE_RECORD;
+}
+
+/**
+ * Terminates the client's TLS in-process on the CONNECT socket itself, with the
+ * leaf minted for the CONNECT host, and hands the decrypted socket to the inner
+ * HTTP server. `first` goes back into the socket so the handshake reads it.
+ */
+export function terminateClientTls(ctx: ProxyContext, inner: Server, socket: Socket, first: Buffer, target: InterceptedTarget): void {
+  socket.unshift(first);
+  const secureContext = ctx.leaves.secureContext(target.host);
+  const downstream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+  const timer = setTimeout(() => downstream.destroy(), ctx.config.timeouts.handshake * 1000);
+  downstream.once('secure', () => clearTimeout(timer));
+  downstream.on('error', (err: Error & { code?: string }) => {
+    clearTimeout(timer);
+    // Usually the client does not trust the proxy's CA yet: say what to do.
+    target.log.warn({ host: target.host, port: target.port, code: err.code ?? 'UNKNOWN', error: err.message }, 'client tls error');
+    downstream.destroy();
+  });
+  downstream.once('close', () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
+  interceptedTargets.set(downstream, target);
+  inner.emit('connection', downstream);
+}

@@ -1,0 +1,84 @@
+import type { IncomingMessage } from 'node:http';
+import { HostError } from '../errors.js';
+import { parseAuthority } from '../match/host.js';
+
+export const MAX_HEADER_COUNT = 200;
+
+export interface Rejection {
+  status: 400 | 421 | 431;
+  reason: string;
+}
+
+/** Header-level checks Node's parser leaves to us (it already refuses CL+TE conflicts and over-long sections). */
+export function checkHeaders(rawHeaders: readonly string[]): Rejection | null {
+  if (rawHeaders.length / 2 > MAX_HEADER_COUNT) {
+    return { status: 431, reason: `more than ${MAX_HEADER_COUNT} header fields` };
+  }
+  let hosts = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') hosts++;
+  }
+  return hosts > 1 ? { status: 400, reason: 'more than one Host header' } : null;
+}
+
+export interface RequestTarget {
+  /** Scheme of an absolute-form target, or null for origin-form. */
+  scheme: 'http' | 'https' | null;
+  host: string | null;
+  port: number | null;
+  /** Origin-form path with query, for the upstream request. */
+  path: string;
+}
+
+/** Splits a request-target (RFC 9112 §3.2) without trusting it. */
+export function parseRequestTarget(url: string): RequestTarget | Rejection {
+  if (url.startsWith('/')) return { scheme: null, host: null, port: null, path: url };
+  if (url === '*') return { scheme: null, host: null, port: null, path: '*' };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { status: 400, reason: 'the request target is not a valid URL' };
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return { status: 400, reason: `the scheme ${parsed.protocol} is not proxied` };
+  }
+  if (parsed.username || parsed.password) {
+    return { status: 400, reason: 'credentials in the request target are not allowed' };
+  }
+  const scheme = parsed.protocol === 'https:' ? 'https' : 'http';
+  try {
+    const { host, port } = parseAuthority(parsed.host, scheme === 'https' ? 443 : 80);
+    return { scheme, host, port, path: `${parsed.pathname}${parsed.search}` };
+  } catch (err) {
+    return { status: 400, reason: err instanceof HostError ? err.message : 'the request target has a bad host' };
+  }
+}
+
+export function isRejection(value: RequestTarget | Rejection): value is Rejection {
+  return 'status' in value;
+}
+
+/**
+ * A request inside a CONNECT tunnel must be for the CONNECT host:port, or the
+ * certificate chosen for one host would be presented to another (421, RFC 9110 §15.5.20).
+ */
+export function misdirected(req: IncomingMessage, target: RequestTarget, host: string, port: number): Rejection | null {
+  const mismatch = (h: string, p: number | null): boolean => h !== host || (p !== null && p !== port);
+  if (target.host !== null && mismatch(target.host, target.port)) {
+    return { status: 421, reason: `this connection is for ${host}:${port}` };
+  }
+  const header = req.headers.host;
+  if (header !== undefined) {
+    try {
+      const hasPort = /:\d+$/.test(header) && !header.endsWith(']');
+      const parsed = parseAuthority(header, port);
+      if (mismatch(parsed.host, hasPort ? parsed.port : null)) {
+        return { status: 421, reason: `this connection is for ${host}:${port}` };
+      }
+    } catch {
+      return { status: 400, reason: 'the Host header is not a valid host' };
+    }
+  }
+  return null;
+}

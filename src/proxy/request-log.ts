@@ -1,0 +1,43 @@
+import type { Logger } from '../log/logger.js';
+import type { ProxyContext } from './context.js';
+import type { UpstreamRoute } from '../upstream/route.js';
+
+let nextRequestId = 0;
+
+export function newRequestId(): string {
+  return String(++nextRequestId);
+}
+
+/** Strips the query string: it may carry tokens. */
+export function logPath(path: string): string {
+  const q = path.indexOf('?');
+  return q === -1 ? path : path.slice(0, q);
+}
+
+export interface RequestLogEntry {
+  id: string;
+  method: string | undefined;
+  path: string;
+  status: number | null;
+  startedAt: number;
+  aborted?: boolean;
+}
+
+/** The contract's `request` line. */
+export function logRequest(ctx: ProxyContext, log: Logger, route: UpstreamRoute, entry: RequestLogEntry): void {
+  log.info(
+    {
+      id: entry.id,
+      method: entry.method,
+      host: route.host,
+      port: route.port,
+      path: logPath(entry.path),
+      status: entry.status,
+      durationMs: Math.round((performance.now() - entry.startedAt) * 100) / 100,
+      clientCert: route.rule ? ctx.store.identity(route.rule.index).summary.fingerprint256 : null,
+      rule: route.rule?.host ?? null,
+      ...(entry.aborted ? { aborted: true } : {}),
+    },
+    'request',
+  );
+}

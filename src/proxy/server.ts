@@ -1,0 +1,154 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { formatAuthority } from '../match/host.js';
+import type { Logger } from '../log/logger.js';
+import { handleConnect } from './connect.js';
+import type { ProxyContext } from './context.js';
+import { forwardRequest, type ForwardTarget } from './forward.js';
+import { interceptedTargets } from './intercept.js';
+import { checkHeaders, isRejection, misdirected, parseRequestTarget, type Rejection } from './request-checks.js';
+import { respondOnSocket, respondText } from './respond.js';
+import { serveSelf } from './self-endpoints.js';
+import { forwardUpgrade } from './upgrade.js';
+
+export interface RunningProxy {
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const connectionLogs = new WeakMap<Socket, Logger>();
+
+function httpServer(ctx: ProxyContext): Server {
+  const server = createHttpServer({
+    maxHeaderSize: 16 * 1024,
+    requireHostHeader: false,
+    keepAliveTimeout: ctx.config.timeouts.idle * 1000,
+    headersTimeout: ctx.config.timeouts.idle * 1000,
+    // Uploads through a proxy may legitimately take long; idle time is bounded instead.
+    requestTimeout: 0,
+  });
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    respondOnSocket(socket as Socket, status, status === 431 ? 'The request header section is too large (over 16 KiB).' : `Malformed request (${err.code ?? 'parse error'}).`);
+  });
+  return server;
+}
+
+/** A request on a decrypted connection: always for the CONNECT host:port. */
+function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse | null, upgrade?: { socket: Socket; head: Buffer }): void {
+  const target = interceptedTargets.get(req.socket)!;
+  const reject = (r: Rejection, what: string): void => {
+    const body = `${what}: ${r.reason}.`;
+    if (res) respondText(res, r.status, body);
+    else respondOnSocket(upgrade!.socket, r.status, body);
+  };
+  const headerProblem = checkHeaders(req.rawHeaders);
+  if (headerProblem) return reject(headerProblem, 'Bad request');
+  const parsed = parseRequestTarget(req.url ?? '');
+  if (isRejection(parsed)) return reject(parsed, 'Bad request');
+  const wrongHost = misdirected(req, parsed, target.host, target.port);
+  if (wrongHost) return reject(wrongHost, 'Misdirected request');
+  const forward: ForwardTarget = {
+    host: target.host,
+    port: target.port,
+    tls: true,
+    rule: target.rule,
+    path: parsed.path,
+    hostHeader: req.headers.host ?? formatAuthority(target.host, target.port),
+  };
+  if (res) forwardRequest(ctx, target.log, req, res, forward);
+  else forwardUpgrade(ctx, target.log, req, upgrade!.socket, upgrade!.head, forward);
+}
+
+/** A request on the proxy's own port: absolute-form to forward, or origin-form for the proxy itself. */
+function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse | null, upgrade?: { socket: Socket; head: Buffer }): void {
+  const log = connectionLogs.get(req.socket as Socket) ?? ctx.logger;
+  const reject = (r: Rejection): void => {
+    const body = `Bad request: ${r.reason}.`;
+    if (res) respondText(res, r.status, body);
+    else respondOnSocket(upgrade!.socket, r.status, body);
+  };
+  const headerProblem = checkHeaders(req.rawHeaders);
+  if (headerProblem) return reject(headerProblem);
+  const parsed = parseRequestTarget(req.url ?? '');
+  if (isRejection(parsed)) return reject(parsed);
+  if (parsed.scheme === null || parsed.host === null || parsed.port === null) {
+    if (res) serveSelf(ctx, req, res, parsed.path);
+    else respondOnSocket(upgrade!.socket, 404, 'The proxy itself serves no upgrades.');
+    return;
+  }
+  const tls = parsed.scheme === 'https';
+  const forward: ForwardTarget = {
+    host: parsed.host,
+    port: parsed.port,
+    tls,
+    // A certificate is only ever lent over TLS.
+    rule: tls ? ctx.matcher.match(parsed.host, parsed.port) : null,
+    path: parsed.path,
+    // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host.
+    hostHeader: new URL(req.url ?? '').host,
+  };
+  const connLog = log.child({ host: parsed.host, port: parsed.port });
+  if (res) forwardRequest(ctx, connLog, req, res, forward);
+  else forwardUpgrade(ctx, connLog, req, upgrade!.socket, upgrade!.head, forward);
+}
+
+/** Starts the listener: CONNECT, absolute-form HTTP and the proxy's own endpoints on one port. */
+export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy> {
+  const outer = httpServer(ctx);
+  const inner = httpServer(ctx);
+  let nextConnId = 0;
+  let open = 0;
+  const sockets = new Set<Socket>();
+
+  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, res));
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, null, { socket, head }));
+  outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    handleConnect(ctx, inner, connectionLogs.get(socket) ?? ctx.logger, req, socket, head);
+  });
+  inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(ctx, req, res));
+  inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(ctx, req, null, { socket, head }));
+
+  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    socket.on('error', () => socket.destroy());
+    if (open >= ctx.config.limits.maxConnections) {
+      respondOnSocket(socket, 503, 'The proxy is at its connection limit (limits.maxConnections); try again later.', { 'retry-after': '1' });
+      return;
+    }
+    open++;
+    sockets.add(socket);
+    socket.once('close', () => {
+      open--;
+      sockets.delete(socket);
+    });
+    connectionLogs.set(socket, ctx.logger.child({ connId: ++nextConnId }));
+    outer.emit('connection', socket);
+  });
+
+  const { host, port } = ctx.config.listen;
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen({ host, port }, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  const address = listener.address() as AddressInfo;
+  return {
+    host: address.address,
+    port: address.port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      outer.close();
+      inner.close();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { loadCertificateStore, type CertificateStore } from '../certs/store.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import { HostMatcher } from '../match/matcher.js';
+import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
+import { LeafContexts } from '../tls/leaf-cache.js';
+import { UpstreamPools } from '../upstream/pools.js';
+import type { ProxyContext } from './context.js';
+import { startProxyServer, type RunningProxy } from './server.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface Proxy extends RunningProxy {
+  readonly context: ProxyContext;
+}
+
+/** Loads every certificate and the CA (throwing ConfigErrors on failure), then listens. */
+export async function startProxy(config: Config, logger: Logger): Promise<Proxy> {
+  const store = await loadCertificateStore(config);
+  const ca = await loadOrCreateCa(config.ca, config.file);
+  const context: ProxyContext = {
+    config,
+    store,
+    ca,
+    matcher: new HostMatcher(config.clientCertificates),
+    leaves: new LeafContexts(ca),
+    pools: new UpstreamPools(config, store, logger),
+    logger,
+  };
+  const server = await startProxyServer(context);
+
+  if (ca.created) logger.info({ caCert: ca.certPath }, 'created a new CA; clients must trust it (mtls-proxy ca tells how)');
+  for (const message of caWarnings(ca)) logger.warn({ caCert: ca.certPath }, message);
+  for (const { path, message } of store.warnings) logger.warn({ path }, message);
+  for (const rule of config.clientCertificates) {
+    if (rule.verify === false) logger.warn({ rule: rule.host }, 'upstream certificate verification is off for this rule');
+  }
+  if (config.upstream.verify === false) logger.warn('upstream certificate verification is off (upstream.verify: false)');
+  if (config.clientCertificates.length === 0) {
+    logger.warn('no clientCertificates rules: every CONNECT is tunnelled untouched; add a rule to config.yaml (see config.example.yaml)');
+  }
+  logExpiring(config, store, logger);
+  const daily = setInterval(() => logExpiring(config, store, logger), DAY_MS);
+  daily.unref();
+
+  logger.info({ host: server.host, port: server.port, caCert: ca.certPath, rules: config.clientCertificates.length }, 'listening');
+  return {
+    ...server,
+    context,
+    close: async () => {
+      clearInterval(daily);
+      await server.close();
+      await context.pools.close();
+    },
+  };
+}
+
+function logExpiring(config: Config, store: CertificateStore, logger: Logger): void {
+  for (const rule of config.clientCertificates) {
+    const { summary } = store.identity(rule.index);
+    if (summary.daysLeft <= config.warnExpiryDays) {
+      logger.warn(
+        { rule: rule.host, fingerprint256: summary.fingerprint256, validTo: summary.validTo, daysLeft: summary.daysLeft },
+        'certificate expiring',
+      );
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { connect, type Socket } from 'node:net';
+import { MtlsProxyError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { resolveAddress } from '../upstream/route.js';
+import type { ProxyContext } from './context.js';
+import { classifyUpstreamError, proxyStatusHeader } from './proxy-status.js';
+import { relaySockets } from './relay.js';
+import { respondOnSocket } from './respond.js';
+
+/** Opens a plain TCP connection to host:port, honouring upstream.resolve and timeouts.connect. */
+export function dialTcp(ctx: ProxyContext, host: string, port: number): Promise<Socket> {
+  const target = resolveAddress(ctx.config.upstream.resolve, host, port);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: target.address, port: target.port, noDelay: true, allowHalfOpen: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new MtlsProxyError('ERR_UPSTREAM_CONNECT_TIMEOUT', `Connecting to ${host}:${port} timed out.`));
+    }, ctx.config.timeouts.connect * 1000);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve(socket);
+    });
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      reject(err);
+    };
+    socket.once('error', onError);
+  });
+}
+
+/**
+ * A CONNECT passed through untouched: the client talks TLS with the real server.
+ * With `answer`, the 200 is sent only once the server is reached, so a failure
+ * can still be a 502.
+ */
+export async function tunnel(
+  ctx: ProxyContext,
+  log: Logger,
+  client: Socket,
+  head: Buffer,
+  host: string,
+  port: number,
+  answer: boolean,
+): Promise<void> {
+  const started = performance.now();
+  let server: Socket;
+  try {
+    server = await dialTcp(ctx, host, port);
+  } catch (err) {
+    const failure = classifyUpstreamError(err, `${host}:${port}`, false);
+    log.warn({ host, port, code: failure.details, error: failure.sentence }, 'upstream error');
+    if (answer) respondOnSocket(client, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
+    else client.destroy();
+    return;
+  }
+  if (client.destroyed) {
+    server.destroy();
+    return;
+  }
+  if (answer) client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  if (head.length > 0) server.write(head);
+  relaySockets(client, server, ({ bytesUp, bytesDown }) => {
+    log.info(
+      { host, port, durationMs: Math.round(performance.now() - started), bytesUp: bytesUp + head.length, bytesDown },
+      'tunnel',
+    );
+  });
+}

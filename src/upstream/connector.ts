@@ -1,0 +1,122 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
+import { MtlsProxyError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { summarizeCertificate } from '../certs/summary.js';
+import { isIpLiteral } from '../match/host.js';
+import { strictServerIdentity } from './server-identity.js';
+import type { UpstreamRoute } from './route.js';
+
+export interface ConnectorOptions {
+  route: UpstreamRoute;
+  /** Required when route.tls. */
+  secureContext?: SecureContext;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  logger: Logger;
+}
+
+export type Connector = (
+  _options: unknown,
+  callback: (err: Error | null, socket: Socket | TLSSocket | null) => void,
+) => void;
+
+/**
+ * Dials one route for undici. Each connector keeps the route's last TLS session,
+ * so new sockets resume it: a session is never offered to another route, hence
+ * never to another client identity.
+ */
+export function createConnector(options: ConnectorOptions): Connector {
+  const { route, logger } = options;
+  let session: Buffer | undefined;
+  return (_undiciOptions, callback) => {
+    let done = false;
+    const finish = (err: Error | null, socket: Socket | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      callback(err, socket);
+    };
+    const fail = (err: Error): void => {
+      socket.destroy();
+      finish(err, null);
+    };
+
+    const socket: Socket = route.tls
+      ? tlsConnect({
+          host: route.address,
+          port: route.addressPort,
+          // RFC 6066 §3: no SNI for IP literals.
+          ...(isIpLiteral(route.host) !== 0 ? {} : { servername: route.host }),
+          secureContext: options.secureContext,
+          session,
+          rejectUnauthorized: route.verify,
+          checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
+          ALPNProtocols: ['http/1.1'],
+          noDelay: true,
+        })
+      : netConnect({ host: route.address, port: route.addressPort, noDelay: true });
+
+    let timer = setTimeout(
+      () => fail(new MtlsProxyError('ERR_UPSTREAM_CONNECT_TIMEOUT', `Connecting to ${route.host}:${route.port} timed out.`)),
+      options.connectTimeoutMs,
+    );
+    socket.once('error', fail);
+
+    if (!route.tls) {
+      socket.once('connect', () => {
+        socket.off('error', fail);
+        finish(null, socket);
+      });
+      return;
+    }
+    const tls = socket as TLSSocket;
+    tls.once('connect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => fail(new MtlsProxyError('ERR_UPSTREAM_HANDSHAKE_TIMEOUT', `The TLS handshake with ${route.host}:${route.port} timed out.`)),
+        options.handshakeTimeoutMs,
+      );
+    });
+    tls.on('session', (s: Buffer) => {
+      session = s;
+    });
+    tls.once('secureConnect', () => {
+      socket.off('error', fail);
+      logUpstreamTls(logger, route, tls);
+      finish(null, tls);
+    });
+  };
+}
+
+function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket): void {
+  const local = route.rule ? socket.getX509Certificate() : undefined;
+  const peer = socket.getPeerX509Certificate();
+  const client = local ? summarizeCertificate(local) : null;
+  const server = peer ? summarizeCertificate(peer) : null;
+  logger.info(
+    {
+      host: route.host,
+      port: route.port,
+      rule: route.rule?.host ?? null,
+      clientCert: client && {
+        subject: client.subject,
+        issuer: client.issuer,
+        serialNumber: client.serialNumber,
+        fingerprint256: client.fingerprint256,
+        validTo: client.validTo,
+      },
+      serverCert: server && {
+        subject: server.subject,
+        issuer: server.issuer,
+        fingerprint256: server.fingerprint256,
+        validTo: server.validTo,
+      },
+      authorized: socket.authorized,
+      ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
+      protocol: socket.getProtocol(),
+      reused: socket.isSessionReused(),
+    },
+    'upstream tls',
+  );
+}

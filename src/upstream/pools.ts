@@ -1,0 +1,64 @@
+import { Pool } from 'undici';
+import type { CertificateStore } from '../certs/store.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import { createConnector } from './connector.js';
+import { routeKey, type UpstreamRoute } from './route.js';
+import { UpstreamSecureContexts } from './secure-contexts.js';
+
+/**
+ * Keep-alive pools, one per route key (host, port, address, identity, trust).
+ * They outlive client connections, so a client that opens a connection per
+ * request still reuses upstream sockets and TLS sessions.
+ */
+export class UpstreamPools {
+  readonly #pools = new Map<string, Pool>();
+  readonly #contexts: UpstreamSecureContexts;
+  readonly #config: Config;
+  readonly #logger: Logger;
+
+  constructor(config: Config, store: CertificateStore, logger: Logger) {
+    this.#config = config;
+    this.#logger = logger;
+    this.#contexts = new UpstreamSecureContexts(config, store);
+  }
+
+  get(route: UpstreamRoute): Pool {
+    const key = routeKey(route);
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      pool = this.#create(route);
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  #create(route: UpstreamRoute): Pool {
+    const { timeouts } = this.#config;
+    const connect = createConnector({
+      route,
+      ...(route.tls ? { secureContext: this.#contexts.get(route.rule?.index ?? -1) } : {}),
+      connectTimeoutMs: timeouts.connect * 1000,
+      handshakeTimeoutMs: timeouts.handshake * 1000,
+      logger: this.#logger,
+    });
+    const host = route.host.includes(':') ? `[${route.host}]` : route.host;
+    return new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {
+      connect,
+      pipelining: 1,
+      keepAliveTimeout: timeouts.idle * 1000,
+      keepAliveMaxTimeout: timeouts.idle * 1000,
+      headersTimeout: timeouts.response * 1000,
+      bodyTimeout: timeouts.idle * 1000,
+      maxHeaderSize: 64 * 1024,
+    });
+  }
+
+  /** Ends every pool; requests in flight are aborted. */
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+
+}

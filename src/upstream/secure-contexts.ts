@@ -1,0 +1,40 @@
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import type { CertificateStore } from '../certs/store.js';
+import type { Config } from '../config/types.js';
+
+/**
+ * One SecureContext per client identity and trust set, built on first use:
+ * building one costs about a millisecond of CPU, so never per connection.
+ */
+export class UpstreamSecureContexts {
+  readonly #contexts = new Map<number, SecureContext>();
+  readonly #config: Config;
+  readonly #store: CertificateStore;
+
+  constructor(config: Config, store: CertificateStore) {
+    this.#config = config;
+    this.#store = store;
+  }
+
+  /** The context for a rule's identity, or for no client certificate (-1). */
+  get(ruleIndex: number): SecureContext {
+    let context = this.#contexts.get(ruleIndex);
+    if (!context) {
+      context = this.#build(ruleIndex);
+      this.#contexts.set(ruleIndex, context);
+    }
+    return context;
+  }
+
+  #build(ruleIndex: number): SecureContext {
+    const { upstream } = this.#config;
+    const extra = [...this.#store.upstreamCa, ...(ruleIndex >= 0 ? this.#store.ruleCa(ruleIndex) : [])];
+    // Node's `ca` option replaces the default roots rather than adding to them.
+    const ca = upstream.systemCA ? (extra.length > 0 ? [...rootCertificates, ...extra] : undefined) : extra;
+    const identity = ruleIndex >= 0 ? this.#store.identity(ruleIndex) : undefined;
+    return createSecureContext({
+      ...(ca ? { ca } : {}),
+      ...(identity ? { cert: identity.certChainPem, key: identity.keyPem } : {}),
+    });
+  }
+}
