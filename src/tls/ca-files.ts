@@ -1,0 +1,54 @@
+/** File handling the CA needs: a key file's mode read with its contents, and writes that never leave half a file. */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export async function fileExists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Contents and permission bits from one open file, so the mode checked is the mode of the file read. */
+export async function readFileWithMode(file: string): Promise<{ contents: Buffer; mode: number }> {
+  const handle = await open(file, 'r');
+  try {
+    const { mode } = await handle.stat();
+    return { contents: await handle.readFile(), mode: mode & 0o777 };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Readers see the old file or the new one, never a part; `mode` applies from the first byte. */
+export async function writeFileAtomic(file: string, data: string, mode: number): Promise<void> {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, data, { mode, flag: 'wx' });
+    await rename(temporary, file);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw err;
+  }
+}
+
+const PLAIN_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'it does not exist',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ENOSPC: 'the disk is full',
+  EROFS: 'the file system is read-only',
+};
+
+/** A file system error in plain words, without the stack or errno number. */
+export function describeFileError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const plain = code === undefined ? undefined : PLAIN_REASONS[code];
+  return plain ?? (err instanceof Error ? err.message : String(err));
+}

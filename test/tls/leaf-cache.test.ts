@@ -1,0 +1,106 @@
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOrCreateCa, type CertificateAuthority } from '../../src/tls/ca.js';
+import { createLeafKey } from '../../src/tls/leaf.js';
+import { LeafContexts } from '../../src/tls/leaf-cache.js';
+
+let ca: CertificateAuthority;
+let otherCa: CertificateAuthority;
+let server: net.Server;
+let port: number;
+/** The host the loopback server presents a leaf for, set by each handshake. */
+let servedHost = '';
+let contexts: LeafContexts;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mtls-proxy-leaf-cache-'));
+
+beforeAll(async () => {
+  ca = await loadOrCreateCa({ dir: path.join(dir, 'ca') }, null);
+  otherCa = await loadOrCreateCa({ dir: path.join(dir, 'other-ca') }, null);
+  contexts = new LeafContexts(ca);
+  // As the proxy does after CONNECT: wrap an accepted socket with the context for its host.
+  server = net.createServer((socket) => {
+    const downstream = new tls.TLSSocket(socket, { isServer: true, secureContext: contexts.secureContext(servedHost) });
+    downstream.on('error', () => socket.destroy()); // a client refusing the leaf is what some tests expect
+    downstream.on('secure', () => downstream.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as net.AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Connects a TLS client that trusts `trusted` and expects `host`; resolves with the leaf it accepted. */
+function handshake(host: string, options: { trusted?: string; expectedHost?: string } = {}): Promise<X509Certificate> {
+  servedHost = host;
+  const expectedHost = options.expectedHost ?? host;
+  return new Promise((resolve, reject) => {
+    const client = tls.connect({
+      host: '127.0.0.1',
+      port,
+      // RFC 6066 has no SNI for IP literals; node then checks the certificate against `host`.
+      servername: net.isIP(expectedHost) === 0 ? expectedHost : undefined,
+      ca: [options.trusted ?? ca.certPem],
+      checkServerIdentity: (_name, cert) => tls.checkServerIdentity(expectedHost, cert),
+    });
+    client.on('secureConnect', () => {
+      const leaf = client.getPeerX509Certificate();
+      client.end();
+      if (client.authorized && leaf) resolve(leaf);
+      else reject(new Error(`not authorized: ${String(client.authorizationError)}`));
+    });
+    client.on('error', reject);
+  });
+}
+
+describe('LeafContexts', () => {
+  it.each(['api.example.com', '127.0.0.1', '::1'])('terminates TLS for %s with a leaf the client trusts', async (host) => {
+    const leaf = await handshake(host);
+    expect(leaf.checkIssued(ca.cert)).toBe(true);
+    expect(net.isIP(host) === 0 ? leaf.checkHost(host) : leaf.checkIP(host)).toBe(host);
+  });
+
+  it('is refused by a client expecting another host', async () => {
+    await expect(handshake('api.example.com', { expectedHost: 'www.example.com' })).rejects.toMatchObject({
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
+    await expect(handshake('127.0.0.1', { expectedHost: '::1' })).rejects.toMatchObject({
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
+  });
+
+  it('is refused by a client that trusts another CA', async () => {
+    await expect(handshake('api.example.com', { trusted: otherCa.certPem })).rejects.toMatchObject({
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
+  });
+
+  it('mints once per host and keeps serving the same leaf', async () => {
+    const first = await handshake('cached.example.com');
+    const second = await handshake('cached.example.com');
+    expect(second.serialNumber).toBe(first.serialNumber);
+    expect(contexts.secureContext('cached.example.com')).toBe(contexts.secureContext('cached.example.com'));
+
+    const other = await handshake('other.example.com');
+    expect(other.serialNumber).not.toBe(first.serialNumber);
+    // One key for every leaf of a LeafContexts.
+    expect(other.publicKey.equals(first.publicKey)).toBe(true);
+  });
+
+  it('forgets the least recently used host beyond max', () => {
+    const small = new LeafContexts(ca, { max: 2, leafKey: createLeafKey() });
+    const a = small.secureContext('a.example.com');
+    const b = small.secureContext('b.example.com');
+    expect(small.secureContext('a.example.com')).toBe(a);
+    small.secureContext('c.example.com'); // evicts b, used least recently
+    expect(small.secureContext('a.example.com')).toBe(a);
+    expect(small.secureContext('b.example.com')).not.toBe(b);
+  });
+});
