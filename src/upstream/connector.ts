@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
+import type { buildConnector } from 'undici';
 import { MtlsProxyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { summarizeCertificate } from '../certs/summary.js';
@@ -16,10 +17,7 @@ export interface ConnectorOptions {
   logger: Logger;
 }
 
-export type Connector = (
-  _options: unknown,
-  callback: (err: Error | null, socket: Socket | TLSSocket | null) => void,
-) => void;
+export type Connector = buildConnector.connector;
 
 /**
  * Dials one route for undici. Each connector keeps the route's last TLS session,
@@ -31,15 +29,19 @@ export function createConnector(options: ConnectorOptions): Connector {
   let session: Buffer | undefined;
   return (_undiciOptions, callback) => {
     let done = false;
-    const finish = (err: Error | null, socket: Socket | null): void => {
-      if (done) return;
+    const settle = (): boolean => {
+      if (done) return false;
       done = true;
       clearTimeout(timer);
-      callback(err, socket);
+      return true;
     };
     const fail = (err: Error): void => {
       socket.destroy();
-      finish(err, null);
+      if (settle()) callback(err, null);
+    };
+    const succeed = (): void => {
+      socket.off('error', fail);
+      if (settle()) callback(null, socket);
     };
 
     const socket: Socket = route.tls
@@ -53,7 +55,6 @@ export function createConnector(options: ConnectorOptions): Connector {
           rejectUnauthorized: route.verify,
           checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
           ALPNProtocols: ['http/1.1'],
-          noDelay: true,
         })
       : netConnect({ host: route.address, port: route.addressPort, noDelay: true });
 
@@ -61,13 +62,11 @@ export function createConnector(options: ConnectorOptions): Connector {
       () => fail(new MtlsProxyError('ERR_UPSTREAM_CONNECT_TIMEOUT', `Connecting to ${route.host}:${route.port} timed out.`)),
       options.connectTimeoutMs,
     );
+    socket.setNoDelay(true);
     socket.once('error', fail);
 
     if (!route.tls) {
-      socket.once('connect', () => {
-        socket.off('error', fail);
-        finish(null, socket);
-      });
+      socket.once('connect', succeed);
       return;
     }
     const tls = socket as TLSSocket;
@@ -82,9 +81,8 @@ export function createConnector(options: ConnectorOptions): Connector {
       session = s;
     });
     tls.once('secureConnect', () => {
-      socket.off('error', fail);
       logUpstreamTls(logger, route, tls);
-      finish(null, tls);
+      succeed();
     });
   };
 }
