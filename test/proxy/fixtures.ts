@@ -1,0 +1,40 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCa, makeClientCert, makeServerCert, writeFiles, type TestCert } from '../helpers/pki.js';
+
+/** One PKI for a proxy test file: a server CA and its server cert, a client CA and two client identities. */
+export interface ProxyPki {
+  dir: string;
+  serverCa: TestCert;
+  server: TestCert;
+  clientCa: TestCert;
+  alice: TestCert;
+  bob: TestCert;
+  files: Record<string, string>;
+}
+
+export function makeProxyPki(): ProxyPki {
+  const dir = mkdtempSync(join(tmpdir(), 'mtls-proxy-pki-'));
+  const serverCa = makeCa('Test Server CA');
+  const server = makeServerCert(serverCa, {
+    dnsNames: ['localhost', 'api.example.com', 'a.example.com', 'b.example.com', 'other.example.com', 'plain.example.net'],
+    ips: ['127.0.0.1', '::1'],
+  });
+  const clientCa = makeCa('Test Client CA');
+  const alice = makeClientCert(clientCa, 'alice');
+  const bob = makeClientCert(clientCa, 'bob');
+  const files = writeFiles(dir, {
+    'server-ca.pem': serverCa.certPem,
+    'alice.crt': alice.certPem,
+    'alice.key': alice.keyPem,
+    'bob.crt': bob.certPem,
+    'bob.key': bob.keyPem,
+  });
+  return { dir, serverCa, server, clientCa, alice, bob, files };
+}
+
+/** YAML for a rule lending `who`'s certificate (files from makeProxyPki). */
+export function ruleYaml(pki: ProxyPki, host: string, who: 'alice' | 'bob', extra = ''): string {
+  return `  - host: "${host}"\n    cert: ${pki.files[`${who}.crt`]}\n    key: ${pki.files[`${who}.key`]}\n${extra}`;
+}
