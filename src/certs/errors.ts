@@ -1,0 +1,14 @@
+import { CertificateError } from '../errors.js';
+
+/** The key of a `clientCertificates` rule that a problem is about. */
+export type IdentityField = 'cert' | 'key' | 'pfx' | 'passphrase';
+
+/** A client identity that cannot be used, and which config key to change. */
+export class IdentityError extends CertificateError {
+  readonly field: IdentityField;
+
+  constructor(field: IdentityField, code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.field = field;
+  }
+}
