@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { nearest } from '../config/suggest.js';
 import { MtlsProxyError } from '../errors.js';
 
 export const COMMANDS = ['start', 'check', 'match', 'ca'] as const;
@@ -17,6 +18,19 @@ export interface CliArgs {
   positionals: string[];
 }
 
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  der: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  debug: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} as const;
+
 /** Options each command accepts, so `check --port 1` is a usage error rather than silently ignored. */
 const ALLOWED: Record<Command, readonly string[]> = {
   start: ['config', 'host', 'port', 'log-level', 'log-format', 'debug'],
@@ -31,41 +45,47 @@ export class UsageError extends MtlsProxyError {
   }
 }
 
+
+/** node:util's parse errors, which suggest `--` tricks and quote oddly, in plain words. */
+function usageErrorOf(err: unknown): UsageError {
+  const message = err instanceof Error ? err.message : String(err);
+  const option = /'([^']+)'/.exec(message)?.[1] ?? '';
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const guess = nearest(option.replace(/^--?/, '').replace(/=.*/, ''), Object.keys(OPTIONS));
+    return new UsageError(`unknown option ${option}${guess === undefined ? '' : `; did you mean --${guess}?`}`);
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const name = option.replace(/ <value>$/, '');
+    return new UsageError(/argument missing/.test(message) ? `${name} needs a value` : `${name} takes no value`);
+  }
+  return new UsageError(message.split('\n')[0]!);
+}
+
 export function parseCli(argv: readonly string[]): CliArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-format': { type: 'string' },
-        der: { type: 'boolean', default: false },
-        out: { type: 'string' },
-        debug: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-    });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split('\n')[0]! : String(err));
+    throw usageErrorOf(err);
   }
   const { values, positionals } = parsed;
-  const base = { der: values.der ?? false, debug: values.debug ?? false };
+  const base = { der: values.der, debug: values.debug };
   if (values.help || positionals[0] === 'help') return { ...base, command: 'help', positionals: [] };
   if (values.version) return { ...base, command: 'version', positionals: [] };
   const [command, ...rest] = positionals;
   if (command === undefined) return { ...base, command: 'help', positionals: [] };
   if (!(COMMANDS as readonly string[]).includes(command)) {
-    throw new UsageError(`unknown command "${command}"; the commands are ${COMMANDS.join(', ')}`);
+    const guess = nearest(command, COMMANDS);
+    throw new UsageError(
+      guess === undefined
+        ? `unknown command "${command}"; the commands are ${COMMANDS.join(', ')}`
+        : `unknown command "${command}"; did you mean "${guess}"?`,
+    );
   }
   const cmd = command as Command;
   for (const [name, value] of Object.entries(values)) {
-    if (['help', 'version', 'der', 'debug'].includes(name) && value === false) continue;
+    if (value === false) continue;
     if (!ALLOWED[cmd].includes(name)) throw new UsageError(`the option --${name} does not apply to "${cmd}"`);
   }
   const expected = cmd === 'match' ? 1 : 0;

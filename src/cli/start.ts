@@ -1,13 +1,49 @@
+import type { Config } from '../config/types.js';
+import { ConfigError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
+import { formatAuthority } from '../match/host.js';
 import { startProxy } from '../proxy/start.js';
 import type { CliArgs } from './args.js';
 import { configFor } from './load.js';
+
+/** Why the listening socket could not be opened, and which listen key to change. */
+const LISTEN_PROBLEMS: Readonly<Record<string, { field: string; reason: string }>> = {
+  EADDRINUSE: { field: 'listen.port', reason: 'is already in use by another program; stop it, or choose another port' },
+  EACCES: { field: 'listen.port', reason: 'needs privileges this user lacks (ports below 1024 usually do); choose a port from 1024 up' },
+  EADDRNOTAVAIL: { field: 'listen.host', reason: 'is not an address of this machine; choose another host' },
+};
+
+/** A failure to listen as a config problem in the user's terms; anything else unchanged. */
+function listenError(err: unknown, config: Config): unknown {
+  const problem = LISTEN_PROBLEMS[(err as NodeJS.ErrnoException).code ?? ''];
+  if (problem === undefined) return err;
+  const where = formatAuthority(config.listen.host, config.listen.port);
+  const option = problem.field.replace('listen.', '--');
+  return new ConfigError(config.file, problem.field, `${where} ${problem.reason} with ${option} or ${problem.field}`, { cause: err });
+}
+
+/** Resolves with the first SIGINT or SIGTERM; a second one, left to Node, ends a shutdown that hangs. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
 
 /** Runs the proxy until SIGINT/SIGTERM. Resolves with the exit code. */
 export async function startCommand(args: CliArgs): Promise<number> {
   const config = await configFor(args);
   const logger = createLogger(config.log);
-  const proxy = await startProxy(config, logger);
+  // Handlers in place before `listening` is logged: a supervisor may signal as soon as it reads that line.
+  const stopping = stopSignal();
+  const proxy = await startProxy(config, logger).catch((err: unknown) => {
+    throw listenError(err, config);
+  });
 
   // A bug in one connection's handling must not take down every other one.
   process.on('uncaughtException', (err) => {
@@ -17,15 +53,9 @@ export async function startCommand(args: CliArgs): Promise<number> {
     logger.error({ err }, 'internal error');
   });
 
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info({ signal }, 'stopping');
-      void proxy.close().finally(() => {
-        logger.flush();
-        resolve(0);
-      });
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const signal = await stopping;
+  logger.info({ signal }, 'stopping');
+  await proxy.close();
+  logger.flush();
+  return 0;
 }

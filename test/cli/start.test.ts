@@ -1,0 +1,110 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli, STACK_FRAME, tempDir, type RunningCli } from '../helpers/cli.js';
+import { BOB_PASS, configYaml, THREE_RULES, writeCliPki } from './fixtures.js';
+
+let dir: string;
+let remove: () => void;
+const running = new Set<RunningCli>();
+
+beforeAll(() => {
+  ({ dir, remove } = tempDir('cli-start'));
+  writeCliPki(dir);
+  writeFileSync(path.join(dir, 'config.yaml'), configYaml(THREE_RULES));
+});
+afterAll(() => {
+  // A failed assertion must not leave a proxy running.
+  for (const cli of running) cli.child.kill('SIGKILL');
+  remove();
+});
+
+function start(args: string[], env: Record<string, string> = { BOB_PASS }): RunningCli {
+  const cli = startCli(['start', ...args], { cwd: dir, env });
+  running.add(cli);
+  void cli.exited.then(() => running.delete(cli));
+  return cli;
+}
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('mtls-proxy start', () => {
+  it('logs `listening` as JSON, answers /healthz, and exits 0 on SIGTERM', async () => {
+    const cli = start(['--port', '0']);
+    const listening = await cli.waitForLog('listening');
+    expect(listening).toMatchObject({ level: 30, host: '127.0.0.1', caCert: path.join(dir, 'ca', 'ca.crt'), rules: 3 });
+    expect(typeof listening.time).toBe('number');
+    expect(listening.port).toBeGreaterThan(0);
+    expect(existsSync(path.join(dir, 'ca', 'ca.crt'))).toBe(true);
+
+    const response = await fetch(`http://127.0.0.1:${listening.port as number}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    for (const line of cli.lines) expect(line).toEqual(expect.objectContaining({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String) }));
+    expect(cli.stderr()).toBe('');
+  });
+
+  it('exits 0 on SIGINT (Ctrl-C) too', async () => {
+    const cli = start(['--port', '0']);
+    await cli.waitForLog('listening');
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('takes --port over the file', async () => {
+    const port = await freePort();
+    const cli = start(['--port', String(port)]);
+    expect((await cli.waitForLog('listening')).port).toBe(port);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+  });
+
+  it('takes --log-level over the file', async () => {
+    // Every certificate is within warnExpiryDays, so `certificate expiring` (warn) comes just before `listening` (info).
+    writeFileSync(path.join(dir, 'expiring.yaml'), configYaml(`warnExpiryDays: 400\n${THREE_RULES}`));
+    const cli = start(['-c', 'expiring.yaml', '--log-level', 'warn']);
+    await cli.waitForLog('certificate expiring');
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(cli.lines.filter((line) => line.msg === 'certificate expiring')).toHaveLength(3);
+    expect(cli.lines.filter((line) => line.level < 40)).toEqual([]);
+  });
+
+  it('exits 2 without listening when the config is not usable', async () => {
+    const cli = start(['--port', '0'], {});
+    expect(await cli.exited).toBe(2);
+    expect(cli.lines.filter((line) => line.msg === 'listening')).toEqual([]);
+    expect(cli.stderr()).toBe(
+      `error: ${path.join(dir, 'config.yaml')}: clientCertificates[1].passphrase: uses \${BOB_PASS}, but the environment variable BOB_PASS is not set\n`,
+    );
+    expect(cli.stderr()).not.toMatch(STACK_FRAME);
+  });
+
+  it('exits 2 and says so when the port is taken', async () => {
+    const taken: Server = await new Promise((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => resolve(server));
+    });
+    try {
+      const { port } = taken.address() as { port: number };
+      const result = await runCli(['start', '--port', String(port)], { cwd: dir, env: { BOB_PASS } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(
+        `error: ${path.join(dir, 'config.yaml')}: listen.port: 127.0.0.1:${port} is already in use by another program; stop it, or choose another port with --port or listen.port\n`,
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+});
