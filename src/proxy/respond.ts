@@ -32,4 +32,7 @@ export function respondOnSocket(socket: Socket, status: number, body: string, he
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
   socket.end(`${lines.join('\r\n')}\r\n\r\n${payload}`);
+  // Whatever else the client sends is discarded, so that its close is seen and
+  // the socket freed; unread, it would stay open for good.
+  socket.resume();
 }

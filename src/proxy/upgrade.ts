@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Logger } from '../log/logger.js';
 import { upstreamRoute } from '../upstream/route.js';
 import type { ProxyContext } from './context.js';
@@ -20,10 +21,15 @@ function headerLines(headers: Record<string, string | string[] | number | undefi
   return lines;
 }
 
+function writeHead(client: Socket, status: number, statusMessage: string | undefined, lines: string[]): void {
+  client.write(`${[`HTTP/1.1 ${status} ${statusMessage || STATUS_CODES[status] || ''}`, ...lines].join('\r\n')}\r\n\r\n`);
+}
+
 /**
  * A WebSocket (or other Upgrade) request: the upstream connection carries the
  * rule's client certificate like any other, then both sockets are relayed as is.
- * Sec-WebSocket-* headers pass untouched in both directions.
+ * Sec-WebSocket-* headers pass untouched in both directions. An upstream that
+ * refuses the upgrade (401, 403, 404...) has its answer passed on, then both close.
  */
 export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMessage, client: Socket, head: Buffer, target: ForwardTarget): void {
   const route = upstreamRoute(ctx.config, target.host, target.port, target.tls, target.rule);
@@ -32,30 +38,50 @@ export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMess
   const protocol = req.headers.upgrade ?? 'websocket';
   const startedAt = performance.now();
   const id = newRequestId();
-  ctx.pools
-    .get(route)
-    .upgrade({ path: target.path, method: req.method ?? 'GET', headers: headers as Record<string, string>, protocol })
-    .then(({ headers: upstreamHeaders, socket: server }) => {
-      if (client.destroyed) {
-        server.destroy();
-        return;
-      }
-      const response = endToEndHeaders(upstreamHeaders as Record<string, string | string[]>);
-      const lines = [
-        `HTTP/1.1 101 ${STATUS_CODES[101]}`,
-        `connection: Upgrade`,
-        `upgrade: ${String(upstreamHeaders.upgrade ?? protocol)}`,
-        ...headerLines(response),
-      ];
-      client.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length > 0) server.write(head);
-      logRequest(ctx, log, route, { id, method: req.method, path: target.path, status: 101, startedAt });
-      relaySockets(client, server as Socket, () => {});
-    })
-    .catch((err: unknown) => {
-      const failure = classifyUpstreamError(err, `${target.host}:${target.port}`, route.rule !== null);
-      log.warn({ host: target.host, port: target.port, code: failure.details, error: failure.sentence }, 'upstream error');
-      logRequest(ctx, log, route, { id, method: req.method, path: target.path, status: failure.status, startedAt });
-      respondOnSocket(client, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
-    });
+  const logStatus = (status: number): void => logRequest(ctx, log, route, { id, method: req.method, path: target.path, status, startedAt });
+  let refusal = 0;
+  ctx.pools.get(route).dispatch(
+    { path: target.path, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: headers as Record<string, string>, upgrade: protocol },
+    {
+      // Its presence is what tells undici this handler speaks its newer API.
+      onRequestStart() {},
+      onRequestUpgrade(_controller, _status, upstreamHeaders, server) {
+        if (client.destroyed) {
+          server.destroy();
+          return;
+        }
+        const response = endToEndHeaders(upstreamHeaders as Record<string, string | string[]>);
+        writeHead(client, 101, undefined, ['connection: Upgrade', `upgrade: ${String(upstreamHeaders.upgrade ?? protocol)}`, ...headerLines(response)]);
+        if (head.length > 0) server.write(head);
+        logStatus(101);
+        relaySockets(client, server as Socket, () => {});
+      },
+      onResponseStart(_controller, status, upstreamHeaders, statusMessage) {
+        if (status < 200) return;
+        refusal = status;
+        // The body is sent as undici decodes it: delimited by its length, or by the close.
+        writeHead(client, status, statusMessage, [...headerLines(endToEndHeaders(upstreamHeaders)), 'connection: close']);
+      },
+      onResponseData(controller, chunk) {
+        if (client.write(chunk)) return;
+        controller.pause();
+        client.once('drain', () => controller.resume());
+      },
+      onResponseEnd() {
+        client.end();
+        logStatus(refusal);
+      },
+      onResponseError(_controller, err) {
+        const failure = classifyUpstreamError(err, `${target.host}:${target.port}`, route.rule !== null);
+        log.warn({ host: target.host, port: target.port, code: failure.details, error: failure.sentence }, 'upstream error');
+        if (refusal !== 0) {
+          // Part of the refusal is already out: the client must see it broken off.
+          client.destroy();
+          return;
+        }
+        logStatus(failure.status);
+        respondOnSocket(client, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
+      },
+    },
+  );
 }

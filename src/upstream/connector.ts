@@ -82,6 +82,11 @@ export function createConnector(options: ConnectorOptions): Connector {
     });
     tls.once('secureConnect', () => {
       logUpstreamTls(logger, route, tls);
+      // A TLS 1.3 server refuses a client certificate only after the client's side
+      // of the handshake is done, and Node leaves the socket open on that alert:
+      // closing it at once makes the alert, not the 'other side closed' that
+      // follows, the reason undici gives for the failed request.
+      tls.on('error', () => tls.destroy());
       succeed();
     });
   };

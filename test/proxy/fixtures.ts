@@ -18,7 +18,7 @@ export function makeProxyPki(): ProxyPki {
   const dir = mkdtempSync(join(tmpdir(), 'mtls-proxy-pki-'));
   const serverCa = makeCa('Test Server CA');
   const server = makeServerCert(serverCa, {
-    dnsNames: ['localhost', 'api.example.com', 'a.example.com', 'b.example.com', 'other.example.com', 'plain.example.net'],
+    dnsNames: ['localhost', '*.example.com', 'api.example.com', 'a.example.com', 'b.example.com', 'other.example.com', 'plain.example.net'],
     ips: ['127.0.0.1', '::1'],
   });
   const clientCa = makeCa('Test Client CA');
