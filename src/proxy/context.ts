@@ -5,6 +5,7 @@ import type { HostMatcher } from '../match/matcher.js';
 import type { CertificateAuthority } from '../tls/ca.js';
 import type { LeafContexts } from '../tls/leaf-cache.js';
 import type { UpstreamPools } from '../upstream/pools.js';
+import type { Routes } from '../upstream/route.js';
 
 /** Everything a connection needs, built once from one config. */
 export interface ProxyContext {
@@ -13,6 +14,7 @@ export interface ProxyContext {
   readonly store: CertificateStore;
   readonly ca: CertificateAuthority;
   readonly leaves: LeafContexts;
+  readonly routes: Routes;
   readonly pools: UpstreamPools;
   readonly logger: Logger;
 }

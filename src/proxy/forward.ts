@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { ClientCertificateRule } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import { upstreamRoute } from '../upstream/route.js';
 import type { ProxyContext } from './context.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import { classifyUpstreamError, proxyStatusHeader } from './proxy-status.js';
@@ -29,7 +28,7 @@ function hasBody(req: IncomingMessage): boolean {
 export function forwardRequest(ctx: ProxyContext, log: Logger, req: IncomingMessage, res: ServerResponse, target: ForwardTarget): void {
   const startedAt = performance.now();
   const id = newRequestId();
-  const route = upstreamRoute(ctx.config, target.host, target.port, target.tls, target.rule);
+  const route = ctx.routes.route(target.host, target.port, target.tls, target.rule);
   res.once('close', () => {
     logRequest(ctx, log, route, {
       id,

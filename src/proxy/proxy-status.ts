@@ -12,7 +12,8 @@ export type ProxyErrorType =
   | 'tls_protocol_error'
   | 'connection_terminated'
   | 'http_response_timeout'
-  | 'proxy_internal_error';
+  | 'proxy_internal_error'
+  | 'proxy_configuration_error';
 
 export interface UpstreamFailure {
   status: 502 | 504;
@@ -80,6 +81,10 @@ export function classifyUpstreamError(err: unknown, target: string, hasClientCer
   }
   if (code === 'ERR_UPSTREAM_HANDSHAKE_TIMEOUT') {
     return { status: 504, type: 'connection_timeout', details: code, sentence: `The TLS handshake with ${target} timed out; check that it speaks TLS on this port or raise timeouts.handshake.` };
+  }
+  if (code === 'ERR_UPSTREAM_PROXY' || code === 'ERR_UPSTREAM_PROXY_AUTH') {
+    const message = err instanceof Error ? err.message : `The upstream proxy refused ${target}.`;
+    return { status: 502, type: code === 'ERR_UPSTREAM_PROXY_AUTH' ? 'proxy_configuration_error' : 'destination_unavailable', details: code, sentence: message };
   }
   if (code === 'UND_ERR_HEADERS_TIMEOUT') {
     return { status: 504, type: 'http_response_timeout', details: code, sentence: `${target} did not send response headers in time; raise timeouts.response if it is slow.` };

@@ -5,6 +5,7 @@ import { HostMatcher } from '../match/matcher.js';
 import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
 import { LeafContexts } from '../tls/leaf-cache.js';
 import { UpstreamPools } from '../upstream/pools.js';
+import { Routes } from '../upstream/route.js';
 import type { ProxyContext } from './context.js';
 import { startProxyServer, type RunningProxy } from './server.js';
 
@@ -24,6 +25,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
     ca,
     matcher: new HostMatcher(config.clientCertificates),
     leaves: new LeafContexts(ca),
+    routes: new Routes(config),
     pools: new UpstreamPools(config, store, logger),
     logger,
   };

@@ -1,33 +1,11 @@
-import { connect, type Socket } from 'node:net';
-import { MtlsProxyError } from '../errors.js';
+import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { resolveAddress } from '../upstream/route.js';
+import { formatAuthority } from '../match/host.js';
+import { dialTcp } from '../upstream/dial.js';
 import type { ProxyContext } from './context.js';
 import { classifyUpstreamError, proxyStatusHeader } from './proxy-status.js';
 import { relaySockets } from './relay.js';
 import { respondOnSocket } from './respond.js';
-
-/** Opens a plain TCP connection to host:port, honouring upstream.resolve and timeouts.connect. */
-export function dialTcp(ctx: ProxyContext, host: string, port: number): Promise<Socket> {
-  const target = resolveAddress(ctx.config.upstream.resolve, host, port);
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: target.address, port: target.port, noDelay: true, allowHalfOpen: true });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new MtlsProxyError('ERR_UPSTREAM_CONNECT_TIMEOUT', `Connecting to ${host}:${port} timed out.`));
-    }, ctx.config.timeouts.connect * 1000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      resolve(socket);
-    });
-    const onError = (err: Error): void => {
-      clearTimeout(timer);
-      reject(err);
-    };
-    socket.once('error', onError);
-  });
-}
 
 /**
  * A CONNECT passed through untouched: the client talks TLS with the real server.
@@ -46,7 +24,7 @@ export async function tunnel(
   const started = performance.now();
   let server: Socket;
   try {
-    server = await dialTcp(ctx, host, port);
+    server = await dialTcp(ctx.routes.tcpTarget(host, port), ctx.config.timeouts.connect * 1000, formatAuthority(host, port));
   } catch (err) {
     const failure = classifyUpstreamError(err, `${host}:${port}`, false);
     log.warn({ host, port, code: failure.details, error: failure.sentence }, 'upstream error');

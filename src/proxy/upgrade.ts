@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../log/logger.js';
-import { upstreamRoute } from '../upstream/route.js';
 import type { ProxyContext } from './context.js';
 import type { ForwardTarget } from './forward.js';
 import { endToEndHeaders } from './hop-by-hop.js';
@@ -32,7 +31,7 @@ function writeHead(client: Socket, status: number, statusMessage: string | undef
  * refuses the upgrade (401, 403, 404...) has its answer passed on, then both close.
  */
 export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMessage, client: Socket, head: Buffer, target: ForwardTarget): void {
-  const route = upstreamRoute(ctx.config, target.host, target.port, target.tls, target.rule);
+  const route = ctx.routes.route(target.host, target.port, target.tls, target.rule);
   const headers = endToEndHeaders(req.headers, ['host']);
   headers.host = target.hostHeader;
   const protocol = req.headers.upgrade ?? 'websocket';

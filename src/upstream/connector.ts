@@ -1,10 +1,10 @@
-import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
 import { MtlsProxyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { summarizeCertificate } from '../certs/summary.js';
-import { isIpLiteral } from '../match/host.js';
+import { formatAuthority, isIpLiteral } from '../match/host.js';
+import { dialTcp } from './dial.js';
 import { strictServerIdentity } from './server-identity.js';
 import type { UpstreamRoute } from './route.js';
 
@@ -28,26 +28,12 @@ export function createConnector(options: ConnectorOptions): Connector {
   const { route, logger } = options;
   let session: Buffer | undefined;
   return (_undiciOptions, callback) => {
-    let done = false;
-    const settle = (): boolean => {
-      if (done) return false;
-      done = true;
-      clearTimeout(timer);
-      return true;
-    };
-    const fail = (err: Error): void => {
-      socket.destroy();
-      if (settle()) callback(err, null);
-    };
-    const succeed = (): void => {
-      socket.off('error', fail);
-      if (settle()) callback(null, socket);
-    };
-
-    const socket: Socket = route.tls
-      ? tlsConnect({
-          host: route.address,
-          port: route.addressPort,
+    const label = formatAuthority(route.host, route.port);
+    dialTcp(route.tcp, options.connectTimeoutMs, label).then(
+      (tcp) => {
+        if (!route.tls) return callback(null, tcp);
+        const tls = tlsConnect({
+          socket: tcp,
           // RFC 6066 §3: no SNI for IP literals.
           ...(isIpLiteral(route.host) !== 0 ? {} : { servername: route.host }),
           secureContext: options.secureContext,
@@ -55,40 +41,34 @@ export function createConnector(options: ConnectorOptions): Connector {
           rejectUnauthorized: route.verify,
           checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
           ALPNProtocols: ['http/1.1'],
-        })
-      : netConnect({ host: route.address, port: route.addressPort, noDelay: true });
-
-    let timer = setTimeout(
-      () => fail(new MtlsProxyError('ERR_UPSTREAM_CONNECT_TIMEOUT', `Connecting to ${route.host}:${route.port} timed out.`)),
-      options.connectTimeoutMs,
+        });
+        const fail = (err: Error): void => {
+          clearTimeout(timer);
+          tls.destroy();
+          callback(err, null);
+        };
+        const timer = setTimeout(
+          () => fail(new MtlsProxyError('ERR_UPSTREAM_HANDSHAKE_TIMEOUT', `The TLS handshake with ${label} timed out.`)),
+          options.handshakeTimeoutMs,
+        );
+        tls.once('error', fail);
+        tls.on('session', (s: Buffer) => {
+          session = s;
+        });
+        tls.once('secureConnect', () => {
+          clearTimeout(timer);
+          tls.off('error', fail);
+          logUpstreamTls(logger, route, tls);
+          // A TLS 1.3 server refuses a client certificate only after the client's side
+          // of the handshake is done, and Node leaves the socket open on that alert:
+          // closing it at once makes the alert, not the 'other side closed' that
+          // follows, the reason undici gives for the failed request.
+          tls.on('error', () => tls.destroy());
+          callback(null, tls);
+        });
+      },
+      (err: Error) => callback(err, null),
     );
-    socket.setNoDelay(true);
-    socket.once('error', fail);
-
-    if (!route.tls) {
-      socket.once('connect', succeed);
-      return;
-    }
-    const tls = socket as TLSSocket;
-    tls.once('connect', () => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () => fail(new MtlsProxyError('ERR_UPSTREAM_HANDSHAKE_TIMEOUT', `The TLS handshake with ${route.host}:${route.port} timed out.`)),
-        options.handshakeTimeoutMs,
-      );
-    });
-    tls.on('session', (s: Buffer) => {
-      session = s;
-    });
-    tls.once('secureConnect', () => {
-      logUpstreamTls(logger, route, tls);
-      // A TLS 1.3 server refuses a client certificate only after the client's side
-      // of the handshake is done, and Node leaves the socket open on that alert:
-      // closing it at once makes the alert, not the 'other side closed' that
-      // follows, the reason undici gives for the failed request.
-      tls.on('error', () => tls.destroy());
-      succeed();
-    });
   };
 }
 

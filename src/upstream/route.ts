@@ -1,14 +1,15 @@
 import type { ClientCertificateRule, Config } from '../config/types.js';
 import { isIpLiteral, parseAuthority } from '../match/host.js';
+import type { TcpTarget } from './dial.js';
+import { NoProxy } from './upstream-proxy.js';
 
 /** Where and how one upstream is reached; everything a pool needs, decided before any I/O. */
 export interface UpstreamRoute {
   /** Canonical host name: SNI, Host checks and verification use it. */
   readonly host: string;
   readonly port: number;
-  /** The address actually dialled (upstream.resolve may change it). */
-  readonly address: string;
-  readonly addressPort: number;
+  /** The TCP leg actually dialled (upstream.resolve and upstream.proxy change it). */
+  readonly tcp: TcpTarget;
   readonly tls: boolean;
   /** The rule whose certificate is presented; null for none. Only ever set when tls. */
   readonly rule: ClientCertificateRule | null;
@@ -20,24 +21,44 @@ export function resolveAddress(resolve: Config['upstream']['resolve'], host: str
   const bracketed = isIpLiteral(host) === 6 ? `[${host}]` : host;
   const mapped = resolve[`${bracketed}:${port}`] ?? resolve[host];
   if (mapped === undefined) return { address: host, port };
-  const target = parseAuthority(mapped, port);
+  // Values are canonical: a bare address (IPv6 unbracketed), or address:port.
+  if (isIpLiteral(mapped) !== 0) return { address: mapped, port };
+  const target = parseAuthority(mapped);
   return { address: target.host, port: target.port };
 }
 
-export function upstreamRoute(config: Config, host: string, port: number, tls: boolean, rule: ClientCertificateRule | null): UpstreamRoute {
-  const { address, port: addressPort } = resolveAddress(config.upstream.resolve, host, port);
-  return {
-    host,
-    port,
-    address,
-    addressPort,
-    tls,
-    rule: tls ? rule : null,
-    verify: rule?.verify ?? config.upstream.verify,
-  };
+/** Decides routes from one config: resolve, upstream.proxy and noProxy, per-rule verify. */
+export class Routes {
+  readonly #config: Config;
+  readonly #noProxy: NoProxy;
+  readonly #proxy: URL | null;
+
+  constructor(config: Config) {
+    this.#config = config;
+    this.#noProxy = new NoProxy(config.upstream.noProxy);
+    this.#proxy = config.upstream.proxy === undefined ? null : new URL(config.upstream.proxy);
+  }
+
+  /** The TCP leg to host:port, for tunnels and for every route. */
+  tcpTarget(host: string, port: number): TcpTarget {
+    const { address, port: addressPort } = resolveAddress(this.#config.upstream.resolve, host, port);
+    const via = this.#proxy && !this.#noProxy.bypasses(host) ? this.#proxy : null;
+    return { address, port: addressPort, via };
+  }
+
+  route(host: string, port: number, tls: boolean, rule: ClientCertificateRule | null): UpstreamRoute {
+    return {
+      host,
+      port,
+      tcp: this.tcpTarget(host, port),
+      tls,
+      rule: tls ? rule : null,
+      verify: rule?.verify ?? this.#config.upstream.verify,
+    };
+  }
 }
 
 /** Routes sharing a key may share sockets and TLS sessions; any other pair never does. */
 export function routeKey(route: UpstreamRoute): string {
-  return [route.tls ? 'https' : 'http', route.host, route.port, route.address, route.addressPort, route.rule?.index ?? '-', route.verify ? 'v' : 'nv'].join('|');
+  return [route.tls ? 'https' : 'http', route.host, route.port, route.tcp.address, route.tcp.port, route.rule?.index ?? '-', route.verify ? 'v' : 'nv', route.tcp.via?.href ?? 'direct'].join('|');
 }

@@ -3,7 +3,6 @@ import { MtlsProxyError } from '../errors.js';
 import { isIpLiteral, formatAuthority } from '../match/host.js';
 import { HostMatcher } from '../match/matcher.js';
 import { parseCidr } from '../config/cidr.js';
-import type { Config } from '../config/types.js';
 
 const MAX_RESPONSE_HEAD = 16 * 1024;
 
@@ -32,12 +31,6 @@ export class NoProxy {
     if (family !== 0 && this.#ranges.check(host, family === 4 ? 'ipv4' : 'ipv6')) return true;
     return this.#patterns.match(host, 0) !== null;
   }
-}
-
-/** The upstream proxy for a host, or null to connect directly. */
-export function upstreamProxyFor(upstream: Config['upstream'], noProxy: NoProxy, host: string): URL | null {
-  if (upstream.proxy === undefined || noProxy.bypasses(host)) return null;
-  return new URL(upstream.proxy);
 }
 
 function basicCredentials(url: URL): string | null {

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { Routes, routeKey, resolveAddress } from '../../src/upstream/route.js';
+
+const config = parseConfig(
+  `upstream:
+  resolve:
+    api.example.com: 10.1.2.3
+    "api.example.com:8443": "127.0.0.1:9443"
+    v6.example.com: "::1"
+    "v6port.example.com:443": "[::1]:9443"
+  proxy: http://corp.example.net:3128
+  noProxy: [internal.example.com, 10.0.0.0/8, "*.lan"]
+clientCertificates:
+  - host: "*.example.com"
+    cert: a.crt
+    key: a.key
+  - host: "*.example.com"
+    port: 8443
+    verify: false
+    cert: b.crt
+    key: b.key
+`,
+  '/etc/mtls-proxy/config.yaml',
+  {},
+);
+
+describe('resolveAddress', () => {
+  it('maps a bare host on every port and keeps the port', () => {
+    expect(resolveAddress(config.upstream.resolve, 'api.example.com', 443)).toEqual({ address: '10.1.2.3', port: 443 });
+  });
+  it('prefers the host:port entry, which may move the port', () => {
+    expect(resolveAddress(config.upstream.resolve, 'api.example.com', 8443)).toEqual({ address: '127.0.0.1', port: 9443 });
+  });
+  it('takes IPv6 targets with and without a port', () => {
+    expect(resolveAddress(config.upstream.resolve, 'v6.example.com', 443)).toEqual({ address: '::1', port: 443 });
+    expect(resolveAddress(config.upstream.resolve, 'v6port.example.com', 443)).toEqual({ address: '::1', port: 9443 });
+  });
+  it('leaves other hosts to DNS', () => {
+    expect(resolveAddress(config.upstream.resolve, 'other.example.com', 443)).toEqual({ address: 'other.example.com', port: 443 });
+  });
+});
+
+describe('Routes', () => {
+  const routes = new Routes(config);
+  it('sends traffic through upstream.proxy except to noProxy names, their subdomains, ranges and globs', () => {
+    expect(routes.tcpTarget('api.example.com', 443).via?.host).toBe('corp.example.net:3128');
+    for (const host of ['internal.example.com', 'db.internal.example.com', '10.20.30.40', 'printer.lan']) {
+      expect(routes.tcpTarget(host, 443).via, host).toBeNull();
+    }
+    expect(routes.tcpTarget('11.0.0.1', 443).via).not.toBeNull();
+  });
+  it('never lets two identities or trust policies share a pool key', () => {
+    const [a, b] = config.clientCertificates;
+    const one = routes.route('api.example.com', 8443, true, a!);
+    const two = routes.route('api.example.com', 8443, true, b!);
+    expect(two.verify).toBe(false);
+    expect(routeKey(one)).not.toBe(routeKey(two));
+    expect(routeKey(routes.route('api.example.com', 8443, true, null))).not.toBe(routeKey(one));
+  });
+  it('lends no certificate over plain HTTP', () => {
+    expect(routes.route('api.example.com', 80, false, config.clientCertificates[0]!).rule).toBeNull();
+  });
+});
