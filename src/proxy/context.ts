@@ -1,3 +1,4 @@
+import type { AccessControl } from './access.js';
 import type { CertificateStore } from '../certs/store.js';
 import type { ClientCertificateRule, Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
@@ -9,6 +10,7 @@ import type { Routes } from '../upstream/route.js';
 
 /** Everything a connection needs, built once from one config. */
 export interface ProxyContext {
+  readonly access: AccessControl;
   readonly config: Config;
   readonly matcher: HostMatcher<ClientCertificateRule>;
   readonly store: CertificateStore;

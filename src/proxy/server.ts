@@ -3,6 +3,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import type { Duplex } from 'node:stream';
 import { formatAuthority } from '../match/host.js';
 import type { Logger } from '../log/logger.js';
+import { PROXY_AUTHENTICATE } from './access.js';
 import { handleConnect } from './connect.js';
 import type { ProxyContext } from './context.js';
 import { forwardRequest, type ForwardTarget } from './forward.js';
@@ -78,6 +79,13 @@ function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResp
   if (headerProblem) return reject(headerProblem);
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed);
+  const isProxyRequest = parsed.scheme !== null && parsed.host !== null && parsed.port !== null;
+  if (isProxyRequest && !ctx.access.authorizes(req)) {
+    const body = 'Proxy authentication required: set the proxy credentials (listen.auth) in the client.';
+    if (res) respondText(res, 407, body, PROXY_AUTHENTICATE);
+    else respondOnSocket(upgrade!.socket, 407, body, PROXY_AUTHENTICATE);
+    return;
+  }
   if (parsed.scheme === null || parsed.host === null || parsed.port === null) {
     if (res) serveSelf(ctx, req, res, parsed.path);
     else respondOnSocket(upgrade!.socket, 404, 'The proxy itself serves no upgrades.');
@@ -110,6 +118,10 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
   outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, res));
   outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, null, { socket, head }));
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (!ctx.access.authorizes(req)) {
+      respondOnSocket(socket, 407, 'Proxy authentication required: set the proxy credentials (listen.auth) in the client.', PROXY_AUTHENTICATE);
+      return;
+    }
     handleConnect(ctx, inner, connectionLogs.get(socket) ?? ctx.logger, req, socket, head);
   });
   inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(ctx, req, res));
@@ -117,6 +129,10 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
 
   const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
+    if (!ctx.access.allowsAddress(socket.remoteAddress)) {
+      respondOnSocket(socket, 403, 'This client address is not in listen.allow.');
+      return;
+    }
     if (open >= ctx.config.limits.maxConnections) {
       respondOnSocket(socket, 503, 'The proxy is at its connection limit (limits.maxConnections); try again later.', { 'retry-after': '1' });
       return;

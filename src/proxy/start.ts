@@ -6,6 +6,7 @@ import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
 import { LeafContexts } from '../tls/leaf-cache.js';
 import { UpstreamPools } from '../upstream/pools.js';
 import { Routes } from '../upstream/route.js';
+import { AccessControl } from './access.js';
 import type { ProxyContext } from './context.js';
 import { startProxyServer, type RunningProxy } from './server.js';
 
@@ -21,6 +22,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   const ca = await loadOrCreateCa(config.ca, config.file);
   const context: ProxyContext = {
     config,
+    access: new AccessControl(config.listen),
     store,
     ca,
     matcher: new HostMatcher(config.clientCertificates),
