@@ -42,7 +42,7 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
       return;
     }
     if (isTlsClientHello(first)) {
-      terminateClientTls(ctx, inner, socket, first, { host, port, rule, log: connLog });
+      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route: ctx.routes.route(host, port, true, rule), log: connLog });
     } else {
       // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.
       void tunnel(ctx, connLog, socket, first, host, port, false);

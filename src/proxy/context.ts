@@ -6,7 +6,7 @@ import type { HostMatcher } from '../match/matcher.js';
 import type { CertificateAuthority } from '../tls/ca.js';
 import type { LeafContexts } from '../tls/leaf-cache.js';
 import type { UpstreamPools } from '../upstream/pools.js';
-import type { Routes } from '../upstream/route.js';
+import type { Routes, UpstreamRoute } from '../upstream/route.js';
 
 /** Everything a connection needs, built once from one config. */
 export interface ProxyContext {
@@ -26,5 +26,7 @@ export interface InterceptedTarget {
   readonly host: string;
   readonly port: number;
   readonly rule: ClientCertificateRule | null;
+  /** Decided once per CONNECT: every request inside it goes there. */
+  readonly route: UpstreamRoute;
   readonly log: Logger;
 }

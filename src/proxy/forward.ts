@@ -1,7 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { ClientCertificateRule } from '../config/types.js';
+import { MtlsProxyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { UpstreamRoute } from '../upstream/route.js';
 import type { ProxyContext } from './context.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import { classifyUpstreamError, proxyStatusHeader } from './proxy-status.js';
@@ -9,10 +10,7 @@ import { logRequest, newRequestId } from './request-log.js';
 import { respondText } from './respond.js';
 
 export interface ForwardTarget {
-  host: string;
-  port: number;
-  tls: boolean;
-  rule: ClientCertificateRule | null;
+  route: UpstreamRoute;
   /** Origin-form path (with query) sent upstream. */
   path: string;
   /** The Host header sent upstream: the client's, or the absolute-form authority. */
@@ -24,55 +22,90 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/**
+ * Streams an upstream response into the client's ServerResponse. Backpressure is
+ * the client's: a full write pauses the upstream socket until 'drain'.
+ */
+class ResponseRelay implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | null = null;
+  #clientGone = false;
+  readonly #res: ServerResponse;
+  readonly #onError: (err: Error) => void;
+
+  constructor(res: ServerResponse, onError: (err: Error) => void) {
+    this.#res = res;
+    this.#onError = onError;
+  }
+
+  /** The client left before the response was complete: the upstream request is aborted, its socket never pooled. */
+  clientGone(): void {
+    this.#clientGone = true;
+    this.#controller?.abort(new MtlsProxyError('ERR_CLIENT_ABORTED', 'The client closed the connection.'));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#clientGone) controller.abort(new MtlsProxyError('ERR_CLIENT_ABORTED', 'The client closed the connection.'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.#res.writeHead(statusCode, endToEndHeaders(headers));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#res.write(chunk)) {
+      controller.pause();
+      this.#res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (!this.#clientGone) this.#onError(err);
+  }
+}
+
 /** Relays one request to its upstream and the response back, streaming both bodies with backpressure. */
 export function forwardRequest(ctx: ProxyContext, log: Logger, req: IncomingMessage, res: ServerResponse, target: ForwardTarget): void {
   const startedAt = performance.now();
   const id = newRequestId();
-  const route = ctx.routes.route(target.host, target.port, target.tls, target.rule);
+  const { route } = target;
+
+  const relay = new ResponseRelay(res, (err) => {
+    const failure = classifyUpstreamError(err, `${route.host}:${route.port}`, route.rule !== null);
+    log.warn({ host: route.host, port: route.port, code: failure.details, error: failure.sentence }, 'upstream error');
+    if (res.headersSent) {
+      // The client must see a broken response, never a clean-looking end.
+      res.destroy();
+      return;
+    }
+    respondText(res, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
+  });
   res.once('close', () => {
+    const complete = res.writableFinished;
+    if (!complete) relay.clientGone();
     logRequest(ctx, log, route, {
       id,
       method: req.method,
       path: target.path,
       status: res.headersSent ? res.statusCode : null,
       startedAt,
-      aborted: !res.writableFinished,
+      aborted: !complete,
     });
   });
 
   const headers = endToEndHeaders(req.headers, ['expect', 'host']);
   headers.host = target.hostHeader;
-  // A client that goes away mid-request must not leave its upstream socket to be reused.
-  const abort = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
-
-  const options: Dispatcher.RequestOptions = {
-    method: req.method as Dispatcher.HttpMethod,
-    path: target.path,
-    headers: headers as Record<string, string | string[]>,
-    body: hasBody(req) ? req : null,
-    signal: abort.signal,
-  };
-  ctx.pools
-    .get(route)
-    .stream(options, ({ statusCode, headers: upstreamHeaders }) => {
-      res.writeHead(statusCode, endToEndHeaders(upstreamHeaders));
-      return res;
-    })
-    .catch((err: unknown) => {
-      if (abort.signal.aborted) return;
-      const failure = classifyUpstreamError(err, `${target.host}:${target.port}`, route.rule !== null);
-      log.warn(
-        { host: target.host, port: target.port, code: failure.details, error: failure.sentence },
-        'upstream error',
-      );
-      if (res.headersSent) {
-        // The client must see a broken response, never a clean-looking end.
-        res.destroy();
-        return;
-      }
-      respondText(res, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
-    });
+  ctx.pools.get(route).dispatch(
+    {
+      method: req.method as Dispatcher.HttpMethod,
+      path: target.path,
+      headers: headers as Record<string, string | string[]>,
+      body: hasBody(req) ? req : null,
+    },
+    relay,
+  );
 }

@@ -56,10 +56,7 @@ function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, res: Serv
   const wrongHost = misdirected(req, parsed, target.host, target.port);
   if (wrongHost) return reject(wrongHost, 'Misdirected request');
   const forward: ForwardTarget = {
-    host: target.host,
-    port: target.port,
-    tls: true,
-    rule: target.rule,
+    route: target.route,
     path: parsed.path,
     hostHeader: req.headers.host ?? formatAuthority(target.host, target.port),
   };
@@ -93,11 +90,8 @@ function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResp
   }
   const tls = parsed.scheme === 'https';
   const forward: ForwardTarget = {
-    host: parsed.host,
-    port: parsed.port,
-    tls,
     // A certificate is only ever lent over TLS.
-    rule: tls ? ctx.matcher.match(parsed.host, parsed.port) : null,
+    route: ctx.routes.route(parsed.host, parsed.port, tls, tls ? ctx.matcher.match(parsed.host, parsed.port) : null),
     path: parsed.path,
     // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host.
     hostHeader: new URL(req.url ?? '').host,

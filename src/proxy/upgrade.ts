@@ -31,7 +31,7 @@ function writeHead(client: Socket, status: number, statusMessage: string | undef
  * refuses the upgrade (401, 403, 404...) has its answer passed on, then both close.
  */
 export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMessage, client: Socket, head: Buffer, target: ForwardTarget): void {
-  const route = ctx.routes.route(target.host, target.port, target.tls, target.rule);
+  const { route } = target;
   const headers = endToEndHeaders(req.headers, ['host']);
   headers.host = target.hostHeader;
   const protocol = req.headers.upgrade ?? 'websocket';
@@ -71,8 +71,8 @@ export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMess
         logStatus(refusal);
       },
       onResponseError(_controller, err) {
-        const failure = classifyUpstreamError(err, `${target.host}:${target.port}`, route.rule !== null);
-        log.warn({ host: target.host, port: target.port, code: failure.details, error: failure.sentence }, 'upstream error');
+        const failure = classifyUpstreamError(err, `${route.host}:${route.port}`, route.rule !== null);
+        log.warn({ host: route.host, port: route.port, code: failure.details, error: failure.sentence }, 'upstream error');
         if (refusal !== 0) {
           // Part of the refusal is already out: the client must see it broken off.
           client.destroy();
