@@ -69,7 +69,8 @@ export function misdirected(req: IncomingMessage, target: RequestTarget, host: s
     return { status: 421, reason: `this connection is for ${host}:${port}` };
   }
   const header = req.headers.host;
-  if (header !== undefined) {
+  // Nearly every client sends the CONNECT authority as it was: skip parsing then.
+  if (header !== undefined && header !== host && header !== `${host}:${port}`) {
     try {
       const hasPort = /:\d+$/.test(header) && !header.endsWith(']');
       const parsed = parseAuthority(header, port);

@@ -1,0 +1,44 @@
+/** Before anything is measured: the upstream refuses clients without a certificate, and every peer presents one. */
+import type { LoadClient } from './client/load-client.js';
+import type { Route } from './client/protocol.js';
+import { BENCH_HOST, CLIENT_CN, type BenchPki } from './pki.js';
+import type { Lineup } from './lineup.js';
+import type { Progress } from './schedule.js';
+import type { Upstream } from './upstream.js';
+import { PATHS } from './upstream-layout.js';
+
+const TIMEOUT_MS = 30_000;
+
+/** Throws unless a direct client without a certificate is turned away. */
+export async function checkUpstreamRequiresClientCert(client: LoadClient, upstream: Upstream, pki: BenchPki): Promise<void> {
+  const route: Route = { proxyPort: null, upstreamPort: upstream.port, caFile: pki.serverCa, clientCert: null };
+  let status: number;
+  try {
+    status = (await client.run({ kind: 'fetch', route, host: BENCH_HOST, path: PATHS.whoami }, { timeoutMs: TIMEOUT_MS })).status;
+  } catch {
+    return; // the handshake was refused: what a server requiring certificates may do
+  }
+  if (status === 200) throw new Error(`${upstream.label} answered 200 to a client without a certificate; it must require one.`);
+}
+
+/** Throws unless a request through the route reaches the upstream with the bench client certificate. */
+async function checkClientCertPresented(client: LoadClient, route: Route): Promise<void> {
+  const { status, body } = await client.run({ kind: 'fetch', route, host: BENCH_HOST, path: PATHS.whoami }, { timeoutMs: TIMEOUT_MS });
+  if (status !== 200 || !body.startsWith('SUCCESS') || !body.includes(`CN=${CLIENT_CN}`)) {
+    throw new Error(`no client certificate reached the upstream (HTTP ${status}: ${body.trim().slice(0, 120)})`);
+  }
+}
+
+/** Drops every peer that does not present the client certificate: its figures would measure something else. */
+export async function checkLineup(client: LoadClient, lineup: Lineup, progress: Progress): Promise<void> {
+  for (const subject of [...lineup.subjects]) {
+    try {
+      await checkClientCertPresented(client, subject.running.route);
+      progress(`${subject.peer.title}: ok`);
+    } catch (err) {
+      const reason = `client-certificate check failed: ${err instanceof Error ? err.message : String(err)}`;
+      progress(`${subject.peer.title}: ${reason}`);
+      lineup.drop(subject, reason);
+    }
+  }
+}
