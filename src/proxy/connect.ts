@@ -42,7 +42,9 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
       return;
     }
     if (isTlsClientHello(first)) {
-      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route: ctx.routes.route(host, port, true, rule), log: connLog });
+      const route = ctx.routes.route(host, port, true, rule);
+      ctx.pools.prepare(route);
+      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log: connLog });
     } else {
       // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.
       void tunnel(ctx, connLog, socket, first, host, port, false);

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
 import { MtlsProxyError } from '../errors.js';
@@ -14,10 +15,13 @@ export interface ConnectorOptions {
   secureContext?: SecureContext;
   connectTimeoutMs: number;
   handshakeTimeoutMs: number;
+  /** How long a connection dialled ahead may wait unused. */
+  idleTimeoutMs: number;
   logger: Logger;
 }
 
-export type Connector = buildConnector.connector;
+/** undici's connect hook, plus `warm()` to dial a connection before any request needs it. */
+export type Connector = buildConnector.connector & { warm(): void };
 
 /**
  * Dials one route for undici. Each connector keeps the route's last TLS session,
@@ -26,50 +30,91 @@ export type Connector = buildConnector.connector;
  */
 export function createConnector(options: ConnectorOptions): Connector {
   const { route, logger } = options;
+  const label = formatAuthority(route.host, route.port);
   let session: Buffer | undefined;
-  return (_undiciOptions, callback) => {
-    const label = formatAuthority(route.host, route.port);
-    dialTcp(route.tcp, options.connectTimeoutMs, label).then(
-      (tcp) => {
-        if (!route.tls) return callback(null, tcp);
-        const tls = tlsConnect({
-          socket: tcp,
-          // RFC 6066 §3: no SNI for IP literals.
-          ...(isIpLiteral(route.host) !== 0 ? {} : { servername: route.host }),
-          secureContext: options.secureContext,
-          session,
-          rejectUnauthorized: route.verify,
-          checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
-          ALPNProtocols: ['http/1.1'],
-        });
-        const fail = (err: Error): void => {
-          clearTimeout(timer);
-          tls.destroy();
-          callback(err, null);
-        };
-        const timer = setTimeout(
-          () => fail(new MtlsProxyError('ERR_UPSTREAM_HANDSHAKE_TIMEOUT', `The TLS handshake with ${label} timed out.`)),
-          options.handshakeTimeoutMs,
-        );
-        tls.once('error', fail);
-        tls.on('session', (s: Buffer) => {
-          session = s;
-        });
-        tls.once('secureConnect', () => {
-          clearTimeout(timer);
-          tls.off('error', fail);
-          logUpstreamTls(logger, route, tls);
-          // A TLS 1.3 server refuses a client certificate only after the client's side
-          // of the handshake is done, and Node leaves the socket open on that alert:
-          // closing it at once makes the alert, not the 'other side closed' that
-          // follows, the reason undici gives for the failed request.
-          tls.on('error', () => tls.destroy());
-          callback(null, tls);
-        });
-      },
+  // One connection dialled ahead (see warm); taken by the next connect.
+  let spare: Promise<Socket> | null = null;
+  let spareIdle: NodeJS.Timeout | undefined;
+
+  const dial = async (): Promise<Socket> => {
+    const tcp = await dialTcp(route.tcp, options.connectTimeoutMs, label);
+    if (!route.tls) return tcp;
+    return new Promise((resolve, reject) => {
+      const tls = tlsConnect({
+        socket: tcp,
+        // RFC 6066 §3: no SNI for IP literals.
+        ...(isIpLiteral(route.host) !== 0 ? {} : { servername: route.host }),
+        secureContext: options.secureContext,
+        session,
+        rejectUnauthorized: route.verify,
+        checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
+        ALPNProtocols: ['http/1.1'],
+      });
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        tls.destroy();
+        reject(err);
+      };
+      const timer = setTimeout(
+        () => fail(new MtlsProxyError('ERR_UPSTREAM_HANDSHAKE_TIMEOUT', `The TLS handshake with ${label} timed out.`)),
+        options.handshakeTimeoutMs,
+      );
+      tls.once('error', fail);
+      tls.on('session', (s: Buffer) => {
+        session = s;
+      });
+      tls.once('secureConnect', () => {
+        clearTimeout(timer);
+        tls.off('error', fail);
+        logUpstreamTls(logger, route, tls);
+        // A TLS 1.3 server refuses a client certificate only after the client's side
+        // of the handshake is done, and Node leaves the socket open on that alert:
+        // closing it at once makes the alert, not the 'other side closed' that
+        // follows, the reason undici gives for the failed request.
+        tls.on('error', () => tls.destroy());
+        resolve(tls);
+      });
+    });
+  };
+
+  const connector = ((_undiciOptions, callback) => {
+    const ready = spare ?? dial();
+    spare = null;
+    clearTimeout(spareIdle);
+    ready.then(
+      (socket) => (socket.destroyed ? dial() : socket),
+      // A failed spare is retried once, so its error is reported for a request that asked.
+      () => dial(),
+    ).then(
+      (socket) => callback(null, socket),
       (err: Error) => callback(err, null),
     );
+  }) as Connector;
+
+  /**
+   * Starts the upstream connection while the client is still in its own TLS
+   * handshake with the proxy, so a new host pays for the two handshakes side by
+   * side instead of one after the other. An unused spare is closed after idle time.
+   */
+  connector.warm = () => {
+    if (spare) return;
+    const dialing = dial();
+    spare = dialing;
+    dialing.then(
+      (socket) => {
+        if (spare !== dialing) return;
+        spareIdle = setTimeout(() => {
+          spare = null;
+          socket.destroy();
+        }, options.idleTimeoutMs);
+        spareIdle.unref();
+      },
+      () => {
+        if (spare === dialing) spare = null;
+      },
+    );
   };
+  return connector;
 }
 
 function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket): void {

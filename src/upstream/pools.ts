@@ -3,7 +3,7 @@ import type { Pool as UndiciPool } from 'undici';
 import type { CertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import { createConnector } from './connector.js';
+import { createConnector, type Connector } from './connector.js';
 import { routeKey, type UpstreamRoute } from './route.js';
 import { UpstreamSecureContexts } from './secure-contexts.js';
 
@@ -12,13 +12,18 @@ import { UpstreamSecureContexts } from './secure-contexts.js';
 const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
 type Pool = UndiciPool;
 
+interface PoolEntry {
+  readonly pool: Pool;
+  readonly connector: Connector;
+}
+
 /**
  * Keep-alive pools, one per route key (host, port, address, identity, trust).
  * They outlive client connections, so a client that opens a connection per
  * request still reuses upstream sockets and TLS sessions.
  */
 export class UpstreamPools {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, PoolEntry>();
   readonly #contexts: UpstreamSecureContexts;
   readonly #config: Config;
   readonly #logger: Logger;
@@ -30,26 +35,40 @@ export class UpstreamPools {
   }
 
   get(route: UpstreamRoute): Pool {
-    const key = routeKey(route);
-    let pool = this.#pools.get(key);
-    if (!pool) {
-      pool = this.#create(route);
-      this.#pools.set(key, pool);
-    }
-    return pool;
+    return this.#entry(route).pool;
   }
 
-  #create(route: UpstreamRoute): Pool {
+  /**
+   * Called when a client's CONNECT is about to be decrypted: if the route has no
+   * idle upstream connection, one is dialled now, during the client's handshake.
+   */
+  prepare(route: UpstreamRoute): void {
+    const { pool, connector } = this.#entry(route);
+    if (pool.stats.free === 0) connector.warm();
+  }
+
+  #entry(route: UpstreamRoute): PoolEntry {
+    const key = routeKey(route);
+    let entry = this.#pools.get(key);
+    if (!entry) {
+      entry = this.#create(route);
+      this.#pools.set(key, entry);
+    }
+    return entry;
+  }
+
+  #create(route: UpstreamRoute): PoolEntry {
     const { timeouts } = this.#config;
     const connect = createConnector({
       route,
       ...(route.tls ? { secureContext: this.#contexts.get(route.rule?.index ?? -1) } : {}),
       connectTimeoutMs: timeouts.connect * 1000,
       handshakeTimeoutMs: timeouts.handshake * 1000,
+      idleTimeoutMs: timeouts.idle * 1000,
       logger: this.#logger,
     });
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;
-    return new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {
+    const pool = new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {
       connect,
       pipelining: 1,
       keepAliveTimeout: timeouts.idle * 1000,
@@ -58,13 +77,14 @@ export class UpstreamPools {
       bodyTimeout: timeouts.idle * 1000,
       maxHeaderSize: 64 * 1024,
     });
+    return { pool, connector: connect };
   }
 
   /** Ends every pool; requests in flight are aborted. */
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((p) => p.destroy()));
+    await Promise.all(pools.map((p) => p.pool.destroy()));
   }
 
 }

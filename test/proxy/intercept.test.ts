@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectThrough, httpsViaProxy } from '../helpers/proxy-client.js';
+import { connectThrough, httpsViaProxy, tlsViaProxy } from '../helpers/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
 import { startUpstream, type SeenRequest, type TestUpstream } from '../helpers/upstream.js';
 import { makeProxyPki, ruleYaml, type ProxyPki } from './fixtures.js';
@@ -95,6 +95,22 @@ describe('an intercepted CONNECT', () => {
       }),
     );
     for (const { host, got } of results) expect(got).toBe(expected[host]);
+  });
+
+  it('dials the upstream during the client handshake, before the first request, and uses that connection', async () => {
+    const host = 'other.example.com';
+    const client = await tlsViaProxy({ proxyPort: proxy.port, authority: `${host}:443`, ca: proxy.proxy.context.ca.certPem });
+    await proxy.waitForLog('upstream tls', (l) => l.host === host);
+    const seenBefore = upstream.seen.length;
+    client.write(`GET /warm HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      client.on('data', (c: Buffer) => (text += c.toString()));
+      client.on('end', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(upstream.seen.length).toBe(seenBefore + 1);
+    expect(proxy.logs('upstream tls').filter((l) => l.host === host)).toHaveLength(1);
   });
 
   it('answers 400 for a CONNECT without a port', async () => {
