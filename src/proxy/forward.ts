@@ -23,12 +23,23 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /**
+ * How much response body may wait for a slow client before the upstream is paused.
+ * Pausing at the socket's 16 KiB mark stalled both sides once per TLS record.
+ */
+const RESPONSE_BUFFER = 256 * 1024;
+
+/**
  * Streams an upstream response into the client's ServerResponse. Backpressure is
  * the client's: a full write pauses the upstream socket until 'drain'.
  */
 class ResponseRelay implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null;
   #clientGone = false;
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#res.uncork();
+  };
   readonly #res: ServerResponse;
   readonly #onError: (err: Error) => void;
 
@@ -53,7 +64,14 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#res.write(chunk)) {
+    // TLS hands the body over in 16 KiB records; corking until the loop turns lets
+    // one socket write carry all the records of one read instead of a write each.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#res.cork();
+      setImmediate(this.#uncork);
+    }
+    if (!this.#res.write(chunk) && this.#res.writableLength >= RESPONSE_BUFFER) {
       controller.pause();
       this.#res.once('drain', () => controller.resume());
     }
