@@ -4,7 +4,7 @@ import type { CertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { createConnector, type Connector } from './connector.js';
-import { routeKey, type UpstreamRoute } from './route.js';
+import type { UpstreamRoute } from './route.js';
 import { UpstreamSecureContexts } from './secure-contexts.js';
 
 // undici's index also loads fetch, WebSocket and caches, about 9 MiB of RSS the
@@ -48,11 +48,10 @@ export class UpstreamPools {
   }
 
   #entry(route: UpstreamRoute): PoolEntry {
-    const key = routeKey(route);
-    let entry = this.#pools.get(key);
+    let entry = this.#pools.get(route.key);
     if (!entry) {
       entry = this.#create(route);
-      this.#pools.set(key, entry);
+      this.#pools.set(route.key, entry);
     }
     return entry;
   }

@@ -14,6 +14,8 @@ export interface UpstreamRoute {
   /** The rule whose certificate is presented; null for none. Only ever set when tls. */
   readonly rule: ClientCertificateRule | null;
   readonly verify: boolean;
+  /** Routes sharing a key may share sockets and TLS sessions; any other pair never does. */
+  readonly key: string;
 }
 
 /** Like curl --resolve: a `host:port` entry wins over a bare `host` entry. */
@@ -47,18 +49,10 @@ export class Routes {
   }
 
   route(host: string, port: number, tls: boolean, rule: ClientCertificateRule | null): UpstreamRoute {
-    return {
-      host,
-      port,
-      tcp: this.tcpTarget(host, port),
-      tls,
-      rule: tls ? rule : null,
-      verify: rule?.verify ?? this.#config.upstream.verify,
-    };
+    const tcp = this.tcpTarget(host, port);
+    const lent = tls ? rule : null;
+    const verify = rule?.verify ?? this.#config.upstream.verify;
+    const key = [tls ? 'https' : 'http', host, port, tcp.address, tcp.port, lent?.index ?? '-', verify ? 'v' : 'nv', tcp.via?.href ?? 'direct'].join('|');
+    return { host, port, tcp, tls, rule: lent, verify, key };
   }
-}
-
-/** Routes sharing a key may share sockets and TLS sessions; any other pair never does. */
-export function routeKey(route: UpstreamRoute): string {
-  return [route.tls ? 'https' : 'http', route.host, route.port, route.tcp.address, route.tcp.port, route.rule?.index ?? '-', route.verify ? 'v' : 'nv', route.tcp.via?.href ?? 'direct'].join('|');
 }

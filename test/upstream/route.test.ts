@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { Routes, routeKey, resolveAddress } from '../../src/upstream/route.js';
+import { Routes, resolveAddress } from '../../src/upstream/route.js';
 
 const config = parseConfig(
   `upstream:
@@ -55,8 +55,8 @@ describe('Routes', () => {
     const one = routes.route('api.example.com', 8443, true, a!);
     const two = routes.route('api.example.com', 8443, true, b!);
     expect(two.verify).toBe(false);
-    expect(routeKey(one)).not.toBe(routeKey(two));
-    expect(routeKey(routes.route('api.example.com', 8443, true, null))).not.toBe(routeKey(one));
+    expect(one.key).not.toBe(two.key);
+    expect(routes.route('api.example.com', 8443, true, null).key).not.toBe(one.key);
   });
   it('lends no certificate over plain HTTP', () => {
     expect(routes.route('api.example.com', 80, false, config.clientCertificates[0]!).rule).toBeNull();
