@@ -1,33 +1,24 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { startUpstream, type SeenRequest, type TestUpstream } from '../helpers/upstream.js';
-import { makeProxyPki, ruleYaml, type ProxyPki } from './fixtures.js';
+import type { TestProxy } from '../helpers/test-proxy.js';
+import type { SeenRequest } from '../helpers/upstream.js';
+import { startOneUpstream, type OneUpstream, type ProxyPki } from './fixtures.js';
 
 /** curl as the client, exactly as a user runs it against the proxy. */
 
 const CURL = '/usr/bin/curl';
 
 let pki: ProxyPki;
-let upstream: TestUpstream;
 let proxy: TestProxy;
+let setup: OneUpstream | undefined;
 
 beforeAll(async () => {
-  pki = makeProxyPki();
-  upstream = await startUpstream({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCa: pki.clientCa.certPem });
-  proxy = await startTestProxy(`upstream:
-  ca: ${pki.files['server-ca.pem']}
-  resolve:
-    "api.example.com:443": "127.0.0.1:${upstream.port}"
-clientCertificates:
-${ruleYaml(pki, '*.example.com', 'alice')}`);
+  setup = await startOneUpstream('*.example.com');
+  ({ pki, proxy } = setup);
 });
 
-afterAll(async () => {
-  await proxy?.close();
-  await upstream?.close();
-});
+afterAll(() => setup?.close());
 
 function curl(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   // No proxy from the environment: only the one on the command line.

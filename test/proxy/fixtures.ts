@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCa, makeClientCert, makeServerCert, writeFiles, type TestCert } from '../helpers/pki.js';
+import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 /** One PKI for a proxy test file: a server CA and its server cert, a client CA and two client identities. */
 export interface ProxyPki {
@@ -37,4 +39,32 @@ export function makeProxyPki(): ProxyPki {
 /** YAML for a rule lending `who`'s certificate (files from makeProxyPki). */
 export function ruleYaml(pki: ProxyPki, host: string, who: 'alice' | 'bob', extra = ''): string {
   return `  - host: "${host}"\n    cert: ${pki.files[`${who}.crt`]}\n    key: ${pki.files[`${who}.key`]}\n${extra}`;
+}
+
+/** The common set-up: one upstream requiring client certificates, and a proxy lending alice's to `pattern`, which resolves to it. */
+export interface OneUpstream {
+  pki: ProxyPki;
+  upstream: TestUpstream;
+  proxy: TestProxy;
+  close(): Promise<void>;
+}
+
+export async function startOneUpstream(pattern: string): Promise<OneUpstream> {
+  const pki = makeProxyPki();
+  const upstream = await startUpstream({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCa: pki.clientCa.certPem });
+  const proxy = await startTestProxy(`upstream:
+  ca: ${pki.files['server-ca.pem']}
+  resolve:
+    "api.example.com:443": "127.0.0.1:${upstream.port}"
+clientCertificates:
+${ruleYaml(pki, pattern, 'alice')}`);
+  return {
+    pki,
+    upstream,
+    proxy,
+    close: async () => {
+      await proxy.close();
+      await upstream.close();
+    },
+  };
 }

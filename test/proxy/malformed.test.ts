@@ -2,31 +2,22 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRawResponse, tlsViaProxy } from '../helpers/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { makeProxyPki, ruleYaml, type ProxyPki } from './fixtures.js';
+import type { TestProxy } from '../helpers/test-proxy.js';
+import type { TestUpstream } from '../helpers/upstream.js';
+import { startOneUpstream, type OneUpstream } from './fixtures.js';
 
 /** Requests the proxy must refuse before any upstream sees them, written as raw bytes. */
 
-let pki: ProxyPki;
 let upstream: TestUpstream;
 let proxy: TestProxy;
+let setup: OneUpstream | undefined;
 
 beforeAll(async () => {
-  pki = makeProxyPki();
-  upstream = await startUpstream({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCa: pki.clientCa.certPem });
-  proxy = await startTestProxy(`upstream:
-  ca: ${pki.files['server-ca.pem']}
-  resolve:
-    "api.example.com:443": "127.0.0.1:${upstream.port}"
-clientCertificates:
-${ruleYaml(pki, 'api.example.com', 'alice')}`);
+  setup = await startOneUpstream('api.example.com');
+  ({ upstream, proxy } = setup);
 });
 
-afterAll(async () => {
-  await proxy?.close();
-  await upstream?.close();
-});
+afterAll(() => setup?.close());
 
 function plainSocket(): Promise<Socket> {
   return new Promise((resolve, reject) => {
