@@ -30,9 +30,8 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
     return;
   }
   const rule = ctx.matcher.match(host, port);
-  const connLog = log.child({ host, port });
   if (!shouldIntercept(ctx, rule !== null)) {
-    void tunnel(ctx, connLog, socket, head, host, port, true);
+    void tunnel(ctx, log, socket, head, host, port, true);
     return;
   }
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -44,10 +43,10 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
     if (isTlsClientHello(first)) {
       const route = ctx.routes.route(host, port, true, rule);
       ctx.pools.prepare(route);
-      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log: connLog });
+      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log: log });
     } else {
       // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.
-      void tunnel(ctx, connLog, socket, first, host, port, false);
+      void tunnel(ctx, log, socket, first, host, port, false);
     }
   });
 }

@@ -96,9 +96,8 @@ function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResp
     // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host.
     hostHeader: new URL(req.url ?? '').host,
   };
-  const connLog = log.child({ host: parsed.host, port: parsed.port });
-  if (res) forwardRequest(ctx, connLog, req, res, forward);
-  else forwardUpgrade(ctx, connLog, req, upgrade!.socket, upgrade!.head, forward);
+  if (res) forwardRequest(ctx, log, req, res, forward);
+  else forwardUpgrade(ctx, log, req, upgrade!.socket, upgrade!.head, forward);
 }
 
 /** Starts the listener: CONNECT, absolute-form HTTP and the proxy's own endpoints on one port. */

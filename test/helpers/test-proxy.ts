@@ -12,6 +12,8 @@ export interface TestProxy {
   readonly proxy: Proxy;
   readonly dir: string;
   readonly lines: LogLine[];
+  /** The same lines as written, for what JSON.parse would hide (duplicate keys). */
+  readonly rawLines: string[];
   /** Log lines with this msg. */
   logs(msg: string): LogLine[];
   /** Resolves with the first line (past or future) with this msg that passes `where`. */
@@ -20,11 +22,13 @@ export interface TestProxy {
 }
 
 /** Collects pino's JSON lines, as the contract's tools would read stdout. */
-function sink(lines: LogLine[], onLine: () => void): { write(chunk: string): void } {
+function sink(lines: LogLine[], rawLines: string[], onLine: () => void): { write(chunk: string): void } {
   return {
     write(chunk: string) {
       for (const text of chunk.split('\n')) {
-        if (text.trim() !== '') lines.push(JSON.parse(text) as LogLine);
+        if (text.trim() === '') continue;
+        rawLines.push(text);
+        lines.push(JSON.parse(text) as LogLine);
       }
       onLine();
     },
@@ -42,8 +46,9 @@ export async function startTestProxy(yaml: string, options: { dir?: string; env?
   writeFileSync(file, yaml.includes('listen:') ? yaml : base + yaml);
   const config = await loadConfig({ file, env: options.env ?? {}, cwd: dir });
   const lines: LogLine[] = [];
+  const rawLines: string[] = [];
   const waiters = new Set<() => void>();
-  const logger = createLogger({ level: 'debug', format: 'json', destination: sink(lines, () => waiters.forEach((w) => w())) });
+  const logger = createLogger({ level: 'debug', format: 'json', destination: sink(lines, rawLines, () => waiters.forEach((w) => w())) });
   const proxy = await startProxy(config, logger);
   const logs = (msg: string): LogLine[] => lines.filter((l) => l.msg === msg);
   return {
@@ -51,6 +56,7 @@ export async function startTestProxy(yaml: string, options: { dir?: string; env?
     proxy,
     dir,
     lines,
+    rawLines,
     logs,
     waitForLog(msg, where = () => true, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {

@@ -61,6 +61,10 @@ describe('an intercepted CONNECT', () => {
     const request = await proxy.waitForLog('request', (l) => l.host === 'api.example.com');
     expect(request).toMatchObject({ method: 'GET', port: 443, path: '/v1/things', status: 200, clientCert: pki.alice.fingerprint256, rule: '*.example.com' });
     expect(JSON.stringify(proxy.lines)).not.toContain('secret');
+    // Each field once: a child logger binding host/port would print them twice.
+    for (const raw of proxy.rawLines.filter((r) => r.includes('"msg":"request"') || r.includes('"msg":"upstream tls"'))) {
+      expect(raw.match(/"host":/g)).toHaveLength(1);
+    }
   });
 
   it('prefers the exact rule over the wildcard', async () => {
