@@ -1,5 +1,5 @@
 import { isIP, isIPv6 } from 'node:net';
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { HostError } from '../errors.js';
 import { describeChar, firstDisallowedChar, quote } from './chars.js';
 
@@ -55,11 +55,20 @@ function canonicalName(name: string): CanonicalHostResult {
     return problem('it is not a valid domain name (disallowed characters or a malformed punycode label)');
   }
   if (ascii.length > MAX_HOST_LENGTH) return problem(`it is longer than ${MAX_HOST_LENGTH} characters`);
+  if (!punycodeDecodes(ascii)) return problem('it is not a valid domain name (disallowed characters or a malformed punycode label)');
   for (const label of ascii.split('.')) {
     if (label === '') return problem('it has an empty label');
     if (label.length > MAX_LABEL_LENGTH) return problem(`its label ${quote(label)} is longer than ${MAX_LABEL_LENGTH} characters`);
   }
   return { ok: true, host: ascii };
+}
+
+/**
+ * Newer WHATWG URL parsers (Node 24) no longer refuse a malformed `xn--` label, so
+ * each one must decode to something else: domainToUnicode leaves a bad one as is.
+ */
+export function punycodeDecodes(ascii: string): boolean {
+  return ascii.split('.').every((label) => !label.startsWith('xn--') || domainToUnicode(label) !== label);
 }
 
 /** The WHATWG URL serialiser writes IPv6 in RFC 5952 form: lowercase, longest zero run compressed. */

@@ -3,7 +3,7 @@ import { domainToASCII } from 'node:url';
 import { braceExpand } from 'minimatch';
 import { HostError } from '../errors.js';
 import { describeChar, firstDisallowedChar, quote } from './chars.js';
-import { MAX_HOST_LENGTH, MAX_LABEL_LENGTH, tryCanonicalHost } from './host.js';
+import { MAX_HOST_LENGTH, MAX_LABEL_LENGTH, punycodeDecodes, tryCanonicalHost } from './host.js';
 
 /** More alternatives than this is a typo, and expanding them all would stall the config load. */
 export const MAX_ALTERNATIVES = 1000;
@@ -91,7 +91,7 @@ function canonicalGlobLabel(pattern: string, label: string): string {
   }
   const punycode = domainToASCII(label);
   // One label in must give one ASCII label out; UTS #46 may map a character to a dot or an IPv4 number.
-  if (!/^[a-z0-9_-]+$/.test(punycode)) {
+  if (!/^[a-z0-9_-]+$/.test(punycode) || !punycodeDecodes(punycode)) {
     throw invalidPattern(pattern, `its label ${quote(label)} is not a valid internationalised name`);
   }
   return punycode;
