@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import type { ProxyContext, InterceptedTarget } from './context.js';
 
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -42,8 +42,19 @@ export function isTlsClientHello(bytes: Buffer): boolean {
  * HTTP server. `first` goes back into the socket so the handshake reads it.
  */
 export function terminateClientTls(ctx: ProxyContext, inner: Server, socket: Socket, first: Buffer, target: InterceptedTarget): void {
-  socket.unshift(first);
-  const secureContext = ctx.leaves.secureContext(target.host);
+  ctx.leaves.secureContextSoon(target.host, (err, secureContext) => {
+    if (err || !secureContext) {
+      target.log.error({ host: target.host, port: target.port, error: err?.message }, 'leaf certificate failed');
+      socket.destroy();
+      return;
+    }
+    if (socket.destroyed) return;
+    socket.unshift(first);
+    serveDecrypted(ctx, inner, socket, secureContext, target);
+  });
+}
+
+function serveDecrypted(ctx: ProxyContext, inner: Server, socket: Socket, secureContext: SecureContext, target: InterceptedTarget): void {
   const downstream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
   const timer = setTimeout(() => downstream.destroy(), ctx.config.timeouts.handshake * 1000);
   downstream.once('secure', () => clearTimeout(timer));

@@ -8,8 +8,12 @@ const DEFAULT_MAX_CONTEXTS = 1000;
 /** Re-minted well before the leaf's 397 days run out, so a long-running proxy never serves an expired one. */
 const CONTEXT_TTL_MS = 30 * 86_400_000;
 
+export type ContextCallback = (err: Error | null, context: tls.SecureContext | null) => void;
+
 export class LeafContexts {
   readonly #contexts: LRUCache<string, tls.SecureContext>;
+  readonly #waiting: Array<{ host: string; callback: ContextCallback }> = [];
+  #draining = false;
 
   constructor(ca: CertificateAuthority, options: { max?: number; leafKey?: LeafKey } = {}) {
     const leafKey = options.leafKey ?? createLeafKey();
@@ -24,5 +28,38 @@ export class LeafContexts {
   /** `host` must be canonical (see canonicalHost), so that one host never gets two leaves. */
   secureContext(host: string): tls.SecureContext {
     return this.#contexts.memo(host);
+  }
+
+  /**
+   * The context at once when cached; otherwise minted on a later turn of the event
+   * loop, one host a turn. A burst of new hosts then lets the I/O of connections to
+   * known hosts run between mints instead of waiting for all of them.
+   */
+  secureContextSoon(host: string, callback: ContextCallback): void {
+    const cached = this.#contexts.get(host);
+    if (cached) return callback(null, cached);
+    this.#waiting.push({ host, callback });
+    if (!this.#draining) {
+      this.#draining = true;
+      setImmediate(this.#mintNext);
+    }
+  }
+
+  readonly #mintNext = (): void => {
+    const next = this.#waiting.shift();
+    if (next) this.#deliver(next.host, next.callback);
+    if (this.#waiting.length > 0) setImmediate(this.#mintNext);
+    else this.#draining = false;
+  };
+
+  #deliver(host: string, callback: ContextCallback): void {
+    let context: tls.SecureContext;
+    try {
+      context = this.secureContext(host);
+    } catch (err) {
+      callback(err as Error, null);
+      return;
+    }
+    callback(null, context);
   }
 }

@@ -104,3 +104,37 @@ describe('LeafContexts', () => {
     expect(small.secureContext('b.example.com')).not.toBe(b);
   });
 });
+
+describe('LeafContexts.secureContextSoon', () => {
+  it('answers at once for a cached host', () => {
+    const cached = contexts.secureContext('soon-cached.example.com');
+    let got: tls.SecureContext | null = null;
+    contexts.secureContextSoon('soon-cached.example.com', (_err, context) => (got = context));
+    expect(got).toBe(cached);
+  });
+
+  it('mints new hosts on later turns of the event loop, one a turn, in order', async () => {
+    const order: string[] = [];
+    const ticks: string[] = [];
+    const hosts = ['soon-a.example.com', 'soon-b.example.com', 'soon-c.example.com'];
+    const done = Promise.all(
+      hosts.map(
+        (host) =>
+          new Promise<void>((resolve) =>
+            contexts.secureContextSoon(host, (err, context) => {
+              expect(err).toBeNull();
+              expect(context).toBe(contexts.secureContext(host));
+              order.push(host);
+              resolve();
+            }),
+          ),
+      ),
+    );
+    expect(order).toEqual([]);
+    // An immediate queued after the first mint's runs between the first and the second.
+    setImmediate(() => ticks.push(`after ${order.length}`));
+    await done;
+    expect(order).toEqual(hosts);
+    expect(ticks).toEqual(['after 1']);
+  });
+});
