@@ -1,6 +1,6 @@
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
 export interface SeenRequest {
@@ -80,4 +80,13 @@ export async function startUpstream(options: UpstreamOptions): Promise<TestUpstr
         server.close(() => resolve());
       }),
   };
+}
+
+/** A loopback port nothing listens on: bound, read, then released. */
+export async function closedPort(): Promise<number> {
+  const spare = createNetServer();
+  await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', resolve));
+  const { port } = spare.address() as AddressInfo;
+  await new Promise<void>((resolve) => spare.close(() => resolve()));
+  return port;
 }

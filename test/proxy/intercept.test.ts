@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectThrough, httpsViaProxy, tlsViaProxy } from '../helpers/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { startUpstream, type SeenRequest, type TestUpstream } from '../helpers/upstream.js';
+import { closedPort, startUpstream, type SeenRequest, type TestUpstream } from '../helpers/upstream.js';
 import { makeProxyPki, ruleYaml, type ProxyPki } from './fixtures.js';
 
 let pki: ProxyPki;
@@ -137,11 +137,7 @@ describe('a CONNECT with no rule', () => {
   });
 
   it('answers 502 with Proxy-Status when the host cannot be reached', async () => {
-    const { createServer } = await import('node:net');
-    const spare = createServer();
-    await new Promise<void>((r) => spare.listen(0, '127.0.0.1', r));
-    const port = (spare.address() as { port: number }).port;
-    await new Promise<void>((r) => spare.close(() => r()));
+    const port = await closedPort();
     const res = await connectThrough(proxy.port, `127.0.0.1:${port}`);
     expect(res.status).toBe(502);
     expect(res.headers['proxy-status']).toBe('mtls-proxy; error=destination_unavailable; details="ECONNREFUSED"');

@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closedPort } from '../helpers/upstream.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
 import { makeProxyPki, ruleYaml } from './fixtures.js';
@@ -98,14 +99,11 @@ describe('a plain http:// request through the proxy', () => {
   });
 
   it('answers 502 with Proxy-Status when the upstream cannot be reached', async () => {
-    const spare = createServer();
-    await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', resolve));
-    const closedPort = (spare.address() as AddressInfo).port;
-    await new Promise((resolve) => spare.close(resolve));
-    const res = await send(`http://127.0.0.1:${closedPort}/`, { host: `127.0.0.1:${closedPort}` });
+    const port = await closedPort();
+    const res = await send(`http://127.0.0.1:${port}/`, { host: `127.0.0.1:${port}` });
     expect(res.status).toBe(502);
     expect(res.headers['proxy-status']).toBe('mtls-proxy; error=destination_unavailable; details="ECONNREFUSED"');
-    expect(res.body).toContain(`127.0.0.1:${closedPort}`);
+    expect(res.body).toContain(`127.0.0.1:${port}`);
     const line = await proxy.waitForLog('request', (l) => l.port === closedPort);
     expect(line).toMatchObject({ status: 502, clientCert: null });
   });

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRawResponse, tlsViaProxy } from '../helpers/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { closedPort, startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { makeProxyPki, ruleYaml, type ProxyPki } from './fixtures.js';
 
 /** A WebSocket handshake over an intercepted connection, then raw bytes both ways. */
@@ -49,15 +48,12 @@ beforeAll(async () => {
     if (head.length > 0) socket.write(head);
     socket.pipe(socket);
   });
-  const spare = createServer();
-  await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', resolve));
-  const closedPort = (spare.address() as AddressInfo).port;
-  await new Promise((resolve) => spare.close(resolve));
+  const gonePort = await closedPort();
   proxy = await startTestProxy(`upstream:
   ca: ${pki.files['server-ca.pem']}
   resolve:
     "ws.example.com:443": "127.0.0.1:${upstream.port}"
-    "gone.example.com:443": "127.0.0.1:${closedPort}"
+    "gone.example.com:443": "127.0.0.1:${gonePort}"
 clientCertificates:
 ${ruleYaml(pki, '*.example.com', 'alice')}`);
 });
