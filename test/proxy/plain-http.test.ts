@@ -104,7 +104,7 @@ describe('a plain http:// request through the proxy', () => {
     expect(res.status).toBe(502);
     expect(res.headers['proxy-status']).toBe('mtls-proxy; error=destination_unavailable; details="ECONNREFUSED"');
     expect(res.body).toContain(`127.0.0.1:${port}`);
-    const line = await proxy.waitForLog('request', (l) => l.port === closedPort);
+    const line = await proxy.waitForLog('request', (l) => l.port === port);
     expect(line).toMatchObject({ status: 502, clientCert: null });
   });
 });
