@@ -52,7 +52,7 @@ export class CertificateError extends MtlsProxyError {}
 /** A host name or host pattern that cannot be a host. */
 export class HostError extends MtlsProxyError {}
 
-export function formatConfigProblem(file: string | null, path: string, reason: string): string {
+function formatConfigProblem(file: string | null, path: string, reason: string): string {
   const where = [file ?? 'built-in defaults', path].filter((p) => p !== '').join(': ');
   return `${where}: ${reason}`;
 }

@@ -10,7 +10,7 @@ import { respondOnSocket } from './respond.js';
 import { tunnel } from './tunnel.js';
 
 /** Decides, for a CONNECT, whether to decrypt it (a rule matches, or intercept: all) or pass it through. */
-export function shouldIntercept(ctx: ProxyContext, hasRule: boolean): boolean {
+function shouldIntercept(ctx: ProxyContext, hasRule: boolean): boolean {
   return hasRule || ctx.config.intercept === 'all';
 }
 

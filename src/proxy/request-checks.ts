@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { HostError } from '../errors.js';
 import { parseAuthority } from '../match/host.js';
 
-export const MAX_HEADER_COUNT = 200;
+const MAX_HEADER_COUNT = 200;
 
 export interface Rejection {
   status: 400 | 421 | 431;

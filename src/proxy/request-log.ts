@@ -9,7 +9,7 @@ export function newRequestId(): string {
 }
 
 /** Strips the query string: it may carry tokens. */
-export function logPath(path: string): string {
+function logPath(path: string): string {
   const q = path.indexOf('?');
   return q === -1 ? path : path.slice(0, q);
 }
