@@ -35,15 +35,18 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
     return;
   }
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  // While the 200 travels and the client writes its ClientHello, the leaf is minted
+  // and the upstream dialled: for a new host the three then overlap.
+  const route = ctx.routes.route(host, port, true, rule);
+  ctx.leaves.secureContextSoon(host, () => {});
+  ctx.pools.prepare(route);
   void firstBytes(socket, head).then((first) => {
     if (first === null) {
       socket.destroy();
       return;
     }
     if (isTlsClientHello(first)) {
-      const route = ctx.routes.route(host, port, true, rule);
-      ctx.pools.prepare(route);
-      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log: log });
+      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log });
     } else {
       // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.
       void tunnel(ctx, log, socket, first, host, port, false);
