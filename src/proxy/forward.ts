@@ -79,6 +79,8 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.#res.end();
+    // The whole response is written: no reason to wait for the loop to turn.
+    if (this.#corked) this.#uncork();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
