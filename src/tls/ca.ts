@@ -7,6 +7,7 @@ import { X509Certificate, createPrivateKey, generateKeyPairSync, type KeyObject 
 import { chmod, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parseCertificates } from '../certs/pem.js';
 import type { Config } from '../config/types.js';
 import { CertificateError, ConfigError } from '../errors.js';
 import { buildCaCertificate } from './ca-certificate.js';
@@ -16,6 +17,8 @@ import { signatureAlgorithmFor } from './x509.js';
 export interface CertificateAuthority {
   readonly cert: X509Certificate;
   readonly certPem: string;
+  /** A brought intermediate CA and any intermediates above it (PEM; empty for a root), sent after each leaf. */
+  readonly chainPem: string;
   readonly key: KeyObject;
   readonly certPath: string;
   /** True when this call generated the CA (so clients have yet to trust it). */
@@ -99,7 +102,7 @@ async function createCa(dir: string, certPath: string, keyPath: string, problem:
   } catch (err) {
     throw problem('ca.dir', `The CA cannot be written to ${dir}: ${describeFileError(err)}.`, { cause: err });
   }
-  return { cert: new X509Certificate(certPem), certPem, key: keys.privateKey, certPath, created: true };
+  return { cert: new X509Certificate(certPem), certPem, chainPem: '', key: keys.privateKey, certPath, created: true };
 }
 
 async function loadCa(files: CaFiles, problem: Problem): Promise<CertificateAuthority> {
@@ -113,7 +116,7 @@ async function loadCa(files: CaFiles, problem: Problem): Promise<CertificateAuth
       { code: 'ERR_CA_KEY_UNSAFE' },
     );
   }
-  const cert = parseCaCertificate((await readCaFile(certPath, certField, problem)).contents, certPath, certField, problem);
+  const { cert, chain } = parseCaCertificate((await readCaFile(certPath, certField, problem)).contents, certPath, certField, problem);
   const key = parsePrivateKey(keyFile.contents.toString('utf8'), files, problem);
   try {
     signatureAlgorithmFor(key);
@@ -124,7 +127,9 @@ async function loadCa(files: CaFiles, problem: Problem): Promise<CertificateAuth
   if (!cert.checkPrivateKey(key)) {
     throw problem(keyField, `${keyPath} is not the private key of the CA certificate ${certPath}.`);
   }
-  return { cert, certPem: cert.toString(), key, certPath, created: false };
+  // An intermediate CA is sent with every leaf, with what stands above it short of the root.
+  const chainPem = [cert, ...chain].filter((c) => !isSelfSigned(c)).map((c) => c.toString()).join('');
+  return { cert, certPem: cert.toString(), chainPem, key, certPath, created: false };
 }
 
 async function readCaFile(file: string, field: string, problem: Problem): Promise<{ contents: Buffer; mode: number }> {
@@ -135,13 +140,19 @@ async function readCaFile(file: string, field: string, problem: Problem): Promis
   }
 }
 
-function parseCaCertificate(bytes: Buffer, certPath: string, field: string, problem: Problem): X509Certificate {
-  let cert: X509Certificate;
+function isSelfSigned(cert: X509Certificate): boolean {
+  return cert.checkIssued(cert) && cert.verify(cert.publicKey);
+}
+
+/** The CA certificate, and the certificates after it in a PEM file: its chain up to the root, sent with every leaf. */
+function parseCaCertificate(bytes: Buffer, certPath: string, field: string, problem: Problem): { cert: X509Certificate; chain: X509Certificate[] } {
+  let certs: X509Certificate[];
   try {
-    cert = new X509Certificate(bytes);
+    certs = bytes.includes('-----BEGIN CERTIFICATE-----') ? parseCertificates(bytes, certPath) : [new X509Certificate(bytes)];
   } catch (err) {
     throw problem(field, `${certPath} is not a PEM or DER certificate.`, { cause: err });
   }
+  const [cert, ...chain] = certs as [X509Certificate, ...X509Certificate[]];
   // OpenSSL's X509_check_ca: basicConstraints CA:TRUE, and keyCertSign when a keyUsage is present.
   if (!cert.ca) {
     throw problem(
@@ -149,7 +160,7 @@ function parseCaCertificate(bytes: Buffer, certPath: string, field: string, prob
       `${certPath} is not a CA certificate (it needs basicConstraints CA:TRUE and keyUsage keyCertSign), so it cannot sign the proxy's certificates.`,
     );
   }
-  return cert;
+  return { cert, chain };
 }
 
 const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/;

@@ -21,7 +21,7 @@ export class LeafContexts {
       max: options.max ?? DEFAULT_MAX_CONTEXTS,
       ttl: CONTEXT_TTL_MS,
       // A leaf and its context take 1-2 ms, cheap enough to make synchronously in an SNI callback.
-      memoMethod: (host) => tls.createSecureContext({ cert: mintLeaf(ca, host, leafKey), key: leafKey.privateKeyPem }),
+      memoMethod: (host) => tls.createSecureContext({ cert: mintLeaf(ca, host, leafKey) + ca.chainPem, key: leafKey.privateKeyPem }),
     });
   }
 

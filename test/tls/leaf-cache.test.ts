@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateCa, type CertificateAuthority } from '../../src/tls/ca.js';
 import { createLeafKey } from '../../src/tls/leaf.js';
 import { LeafContexts } from '../../src/tls/leaf-cache.js';
+import { makeCa, writeFiles } from '../helpers/pki.js';
 
 let ca: CertificateAuthority;
 let otherCa: CertificateAuthority;
@@ -136,5 +137,38 @@ describe('LeafContexts.secureContextSoon', () => {
     await done;
     expect(order).toEqual(hosts);
     expect(ticks).toEqual(['after 1']);
+  });
+});
+
+describe('a brought intermediate CA', () => {
+  it('sends its chain with every leaf, so clients that trust only the root accept it', async () => {
+    const root = makeCa('Brought Root');
+    const intermediate = makeCa('Brought Intermediate', { issuer: root });
+    const files = writeFiles(path.join(dir, 'brought'), {
+      'ca.crt': intermediate.certPem + root.certPem,
+      'ca.key': intermediate.keyPem,
+    });
+    const brought = await loadOrCreateCa({ dir: path.join(dir, 'unused'), cert: files['ca.crt']!, key: files['ca.key']! }, null);
+    expect(brought.chainPem).toBe(intermediate.cert.toString());
+    const leaves = new LeafContexts(brought);
+    const server = net.createServer((socket) => {
+      const downstream = new tls.TLSSocket(socket, { isServer: true, secureContext: leaves.secureContext('api.example.com') });
+      downstream.on('error', () => socket.destroy());
+      downstream.on('secure', () => downstream.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port: p } = server.address() as net.AddressInfo;
+      const authorized = await new Promise<boolean>((resolve, reject) => {
+        const client = tls.connect({ host: '127.0.0.1', port: p, servername: 'api.example.com', ca: root.certPem }, () => {
+          resolve(client.authorized);
+          client.destroy();
+        });
+        client.once('error', reject);
+      });
+      expect(authorized).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
