@@ -35,7 +35,10 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
 
   if (ca.created) logger.info({ caCert: ca.certPath }, 'created a new CA; clients must trust it (mtls-proxy ca tells how)');
   for (const message of caWarnings(ca)) logger.warn({ caCert: ca.certPath }, message);
-  for (const { path, message } of store.warnings) logger.warn({ path }, message);
+  // Expiry has its own line (certificate expiring); the rest of the store's warnings are logged here.
+  for (const rule of config.clientCertificates) {
+    for (const message of store.identity(rule.index).warnings) logger.warn({ rule: rule.host }, message);
+  }
   for (const rule of config.clientCertificates) {
     if (rule.verify === false) logger.warn({ rule: rule.host }, 'upstream certificate verification is off for this rule');
   }
@@ -62,7 +65,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
 function logExpiring(config: Config, store: CertificateStore, logger: Logger): void {
   for (const rule of config.clientCertificates) {
     const { summary } = store.identity(rule.index);
-    if (summary.daysLeft <= config.warnExpiryDays) {
+    if (summary.daysLeft < config.warnExpiryDays) {
       logger.warn(
         { rule: rule.host, fingerprint256: summary.fingerprint256, validTo: summary.validTo, daysLeft: summary.daysLeft },
         'certificate expiring',
