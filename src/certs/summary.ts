@@ -24,6 +24,11 @@ export function oneLineName(name: string): string {
   return name.split('\n').join(',');
 }
 
+/** Whole days from `now` until `validTo` (negative once it has passed). */
+export function daysUntil(validTo: Date, now: Date): number {
+  return Math.floor((validTo.getTime() - now.getTime()) / DAY_MS);
+}
+
 export function summarizeCertificate(cert: X509Certificate, now: Date = new Date()): CertSummary {
   const validTo = new Date(cert.validTo);
   return {
@@ -33,7 +38,7 @@ export function summarizeCertificate(cert: X509Certificate, now: Date = new Date
     fingerprint256: cert.fingerprint256,
     validFrom: new Date(cert.validFrom).toISOString(),
     validTo: validTo.toISOString(),
-    daysLeft: Math.floor((validTo.getTime() - now.getTime()) / DAY_MS),
+    daysLeft: daysUntil(validTo, now),
     // Not checkIssued(): OpenSSL's issuer check also wants keyCertSign, which client certificates lack.
     selfSigned: cert.subject === cert.issuer && cert.verify(cert.publicKey),
   };

@@ -1,4 +1,5 @@
-import { loadCertificateStore, type CertificateStore } from '../certs/store.js';
+import { expiringCertificates } from '../certs/expiry.js';
+import { loadCertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { HostMatcher } from '../match/matcher.js';
@@ -35,19 +36,20 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
 
   if (ca.created) logger.info({ caCert: ca.certPath }, 'created a new CA; clients must trust it (mtls-proxy ca tells how)');
   for (const message of caWarnings(ca)) logger.warn({ caCert: ca.certPath }, message);
-  // Expiry has its own line (certificate expiring); the rest of the store's warnings are logged here.
   for (const rule of config.clientCertificates) {
+    // Expiry has its own line (certificate expiring); the identity's other warnings are logged here.
     for (const message of store.identity(rule.index).warnings) logger.warn({ rule: rule.host }, message);
-  }
-  for (const rule of config.clientCertificates) {
     if (rule.verify === false) logger.warn({ rule: rule.host }, 'upstream certificate verification is off for this rule');
   }
   if (config.upstream.verify === false) logger.warn('upstream certificate verification is off (upstream.verify: false)');
   if (config.clientCertificates.length === 0) {
     logger.warn('no clientCertificates rules: every CONNECT is tunnelled untouched; add a rule to config.yaml (see config.example.yaml)');
   }
-  logExpiring(config, store, logger);
-  const daily = setInterval(() => logExpiring(config, store, logger), DAY_MS);
+  const logExpiring = (): void => {
+    for (const entry of expiringCertificates(config, store)) logger.warn(entry, 'certificate expiring');
+  };
+  logExpiring();
+  const daily = setInterval(logExpiring, DAY_MS);
   daily.unref();
 
   logger.info({ host: server.host, port: server.port, caCert: ca.certPath, rules: config.clientCertificates.length }, 'listening');
@@ -60,16 +62,4 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
       await context.pools.close();
     },
   };
-}
-
-function logExpiring(config: Config, store: CertificateStore, logger: Logger): void {
-  for (const rule of config.clientCertificates) {
-    const { summary } = store.identity(rule.index);
-    if (summary.daysLeft < config.warnExpiryDays) {
-      logger.warn(
-        { rule: rule.host, fingerprint256: summary.fingerprint256, validTo: summary.validTo, daysLeft: summary.daysLeft },
-        'certificate expiring',
-      );
-    }
-  }
 }
