@@ -40,3 +40,4 @@ export class AccessControl {
 }
 
 export const PROXY_AUTHENTICATE = { 'proxy-authenticate': 'Basic realm="mtls-proxy"' };
+export const PROXY_AUTH_REQUIRED = 'Proxy authentication required: set the proxy credentials (listen.auth) in the client.';

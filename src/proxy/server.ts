@@ -3,7 +3,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import type { Duplex } from 'node:stream';
 import { formatAuthority } from '../match/host.js';
 import type { Logger } from '../log/logger.js';
-import { PROXY_AUTHENTICATE } from './access.js';
+import { PROXY_AUTHENTICATE, PROXY_AUTH_REQUIRED } from './access.js';
 import { handleConnect } from './connect.js';
 import type { ProxyContext } from './context.js';
 import { forwardRequest, type ForwardTarget } from './forward.js';
@@ -41,63 +41,60 @@ function httpServer(ctx: ProxyContext): Server {
   return server;
 }
 
+/** How a request is answered: an ordinary response, or the raw socket of an Upgrade request. */
+type Reply = { res: ServerResponse } | { socket: Socket; head: Buffer };
+
+function replyText(reply: Reply, status: number, body: string, headers?: Record<string, string>): void {
+  if ('res' in reply) respondText(reply.res, status, body, headers);
+  else respondOnSocket(reply.socket, status, body, headers);
+}
+
+function forwardReply(ctx: ProxyContext, log: Logger, req: IncomingMessage, reply: Reply, forward: ForwardTarget): void {
+  if ('res' in reply) forwardRequest(ctx, log, req, reply.res, forward);
+  else forwardUpgrade(ctx, log, req, reply.socket, reply.head, forward);
+}
+
 /** A request on a decrypted connection: always for the CONNECT host:port. */
-function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse | null, upgrade?: { socket: Socket; head: Buffer }): void {
+function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
   const target = interceptedTargets.get(req.socket)!;
-  const reject = (r: Rejection, what: string): void => {
-    const body = `${what}: ${r.reason}.`;
-    if (res) respondText(res, r.status, body);
-    else respondOnSocket(upgrade!.socket, r.status, body);
-  };
+  const reject = (r: Rejection, what: string): void => replyText(reply, r.status, `${what}: ${r.reason}.`);
   const headerProblem = checkHeaders(req.rawHeaders);
   if (headerProblem) return reject(headerProblem, 'Bad request');
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed, 'Bad request');
   const wrongHost = misdirected(req, parsed, target.host, target.port);
   if (wrongHost) return reject(wrongHost, 'Misdirected request');
-  const forward: ForwardTarget = {
+  forwardReply(ctx, target.log, req, reply, {
     route: target.route,
     path: parsed.path,
     hostHeader: req.headers.host ?? formatAuthority(target.host, target.port),
-  };
-  if (res) forwardRequest(ctx, target.log, req, res, forward);
-  else forwardUpgrade(ctx, target.log, req, upgrade!.socket, upgrade!.head, forward);
+  });
 }
 
 /** A request on the proxy's own port: absolute-form to forward, or origin-form for the proxy itself. */
-function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse | null, upgrade?: { socket: Socket; head: Buffer }): void {
-  const log = connectionLogs.get(req.socket as Socket) ?? ctx.logger;
-  const reject = (r: Rejection): void => {
-    const body = `Bad request: ${r.reason}.`;
-    if (res) respondText(res, r.status, body);
-    else respondOnSocket(upgrade!.socket, r.status, body);
-  };
+function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
+  const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`);
   const headerProblem = checkHeaders(req.rawHeaders);
   if (headerProblem) return reject(headerProblem);
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed);
-  const isProxyRequest = parsed.scheme !== null && parsed.host !== null && parsed.port !== null;
-  if (isProxyRequest && !ctx.access.authorizes(req)) {
-    const body = 'Proxy authentication required: set the proxy credentials (listen.auth) in the client.';
-    if (res) respondText(res, 407, body, PROXY_AUTHENTICATE);
-    else respondOnSocket(upgrade!.socket, 407, body, PROXY_AUTHENTICATE);
+  if (parsed.scheme === null || parsed.host === null || parsed.port === null) {
+    if ('res' in reply) serveSelf(ctx, req, reply.res, parsed.path);
+    else replyText(reply, 404, 'The proxy itself serves no upgrades.');
     return;
   }
-  if (parsed.scheme === null || parsed.host === null || parsed.port === null) {
-    if (res) serveSelf(ctx, req, res, parsed.path);
-    else respondOnSocket(upgrade!.socket, 404, 'The proxy itself serves no upgrades.');
+  if (!ctx.access.authorizes(req)) {
+    replyText(reply, 407, PROXY_AUTH_REQUIRED, PROXY_AUTHENTICATE);
     return;
   }
   const tls = parsed.scheme === 'https';
-  const forward: ForwardTarget = {
+  forwardReply(ctx, connectionLogs.get(req.socket as Socket) ?? ctx.logger, req, reply, {
     // A certificate is only ever lent over TLS.
     route: ctx.routes.route(parsed.host, parsed.port, tls, tls ? ctx.matcher.match(parsed.host, parsed.port) : null),
     path: parsed.path,
     // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host.
     hostHeader: new URL(req.url ?? '').host,
-  };
-  if (res) forwardRequest(ctx, log, req, res, forward);
-  else forwardUpgrade(ctx, log, req, upgrade!.socket, upgrade!.head, forward);
+  });
 }
 
 /** Starts the listener: CONNECT, absolute-form HTTP and the proxy's own endpoints on one port. */
@@ -108,17 +105,17 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
   let open = 0;
   const sockets = new Set<Socket>();
 
-  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, res));
-  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, null, { socket, head }));
+  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, { res }));
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, { socket, head }));
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (!ctx.access.authorizes(req)) {
-      respondOnSocket(socket, 407, 'Proxy authentication required: set the proxy credentials (listen.auth) in the client.', PROXY_AUTHENTICATE);
+      respondOnSocket(socket, 407, PROXY_AUTH_REQUIRED, PROXY_AUTHENTICATE);
       return;
     }
     handleConnect(ctx, inner, connectionLogs.get(socket) ?? ctx.logger, req, socket, head);
   });
-  inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(ctx, req, res));
-  inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(ctx, req, null, { socket, head }));
+  inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(ctx, req, { res }));
+  inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(ctx, req, { socket, head }));
 
   const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
