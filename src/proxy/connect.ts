@@ -35,11 +35,11 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
     return;
   }
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-  // While the 200 travels and the client writes its ClientHello, the leaf is minted
-  // and the upstream dialled: for a new host the three then overlap.
+  // While the 200 travels and the client writes its ClientHello, the upstream is
+  // dialled; the leaf is minted once the upstream's ClientHello is out (or when the
+  // client's arrives, if sooner), so that the upstream's work overlaps the mint.
   const route = ctx.routes.route(host, port, true, rule);
-  ctx.leaves.secureContextSoon(host, () => {});
-  ctx.pools.prepare(route);
+  ctx.pools.prepare(route, () => ctx.leaves.secureContextSoon(host, () => {}));
   void firstBytes(socket, head).then((first) => {
     if (first === null) {
       socket.destroy();

@@ -91,7 +91,9 @@ export function caWarnings(ca: CertificateAuthority, now = new Date()): string[]
 }
 
 async function createCa(dir: string, certPath: string, keyPath: string, problem: Problem): Promise<CertificateAuthority> {
-  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // ECDSA P-256 rather than RSA: every leaf is a signature by this key, 20 µs against
+  // RSA-2048's 240 µs, and every client since TLS 1.2 accepts it.
+  const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const certPem = buildCaCertificate(keys, os.hostname(), new Date());
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });

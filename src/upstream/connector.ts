@@ -3,7 +3,7 @@ import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:
 import type { buildConnector } from 'undici';
 import { MtlsProxyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { summarizeCertificate } from '../certs/summary.js';
+import { summarizeCertificate, type CertSummary } from '../certs/summary.js';
 import { formatAuthority, isIpLiteral } from '../match/host.js';
 import { dialTcp } from './dial.js';
 import { strictServerIdentity } from './server-identity.js';
@@ -20,8 +20,11 @@ export interface ConnectorOptions {
   logger: Logger;
 }
 
-/** undici's connect hook, plus `warm()` to dial a connection before any request needs it. */
-export type Connector = buildConnector.connector & { warm(): void };
+/**
+ * undici's connect hook, plus `warm()` to dial a connection before any request needs
+ * it. `started` is called once that connection's first bytes are sent, or it failed.
+ */
+export type Connector = buildConnector.connector & { warm(started: () => void): void };
 
 /**
  * Dials one route for undici. Each connector keeps the route's last TLS session,
@@ -32,13 +35,18 @@ export function createConnector(options: ConnectorOptions): Connector {
   const { route, logger } = options;
   const label = formatAuthority(route.host, route.port);
   let session: Buffer | undefined;
+  // The route's identity, the same on every connection: summarized once.
+  let clientCert: ClientCertFields | null | undefined;
   // One connection dialled ahead (see warm); taken by the next connect.
   let spare: Promise<Socket> | null = null;
   let spareIdle: NodeJS.Timeout | undefined;
 
-  const dial = async (): Promise<Socket> => {
+  const dial = async (started?: () => void): Promise<Socket> => {
     const tcp = await dialTcp(route.tcp, options.connectTimeoutMs, label);
-    if (!route.tls) return tcp;
+    if (!route.tls) {
+      started?.();
+      return tcp;
+    }
     return new Promise((resolve, reject) => {
       const tls = tlsConnect({
         socket: tcp,
@@ -50,6 +58,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
         ALPNProtocols: ['http/1.1'],
       });
+      started?.();
       const fail = (err: Error): void => {
         clearTimeout(timer);
         tls.destroy();
@@ -66,7 +75,8 @@ export function createConnector(options: ConnectorOptions): Connector {
       tls.once('secureConnect', () => {
         clearTimeout(timer);
         tls.off('error', fail);
-        logUpstreamTls(logger, route, tls);
+        clientCert ??= clientCertFields(route, tls);
+        logUpstreamTls(logger, route, tls, clientCert);
         // A TLS 1.3 server refuses a client certificate only after the client's side
         // of the handshake is done, and Node leaves the socket open on that alert:
         // closing it at once makes the alert, not the 'other side closed' that
@@ -96,9 +106,14 @@ export function createConnector(options: ConnectorOptions): Connector {
    * handshake with the proxy, so a new host pays for the two handshakes side by
    * side instead of one after the other. An unused spare is closed after idle time.
    */
-  connector.warm = () => {
-    if (spare) return;
-    const dialing = dial();
+  connector.warm = (started) => {
+    if (spare) return started();
+    let notify: (() => void) | null = started;
+    const once = (): void => {
+      notify?.();
+      notify = null;
+    };
+    const dialing = dial(once);
     spare = dialing;
     dialing.then(
       (socket) => {
@@ -111,29 +126,31 @@ export function createConnector(options: ConnectorOptions): Connector {
       },
       () => {
         if (spare === dialing) spare = null;
+        once();
       },
     );
   };
   return connector;
 }
 
-function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket): void {
+type ClientCertFields = Pick<CertSummary, 'subject' | 'issuer' | 'serialNumber' | 'fingerprint256' | 'validTo'>;
+
+function clientCertFields(route: UpstreamRoute, socket: TLSSocket): ClientCertFields | null {
   const local = route.rule ? socket.getX509Certificate() : undefined;
+  if (!local) return null;
+  const { subject, issuer, serialNumber, fingerprint256, validTo } = summarizeCertificate(local);
+  return { subject, issuer, serialNumber, fingerprint256, validTo };
+}
+
+function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket, clientCert: ClientCertFields | null): void {
   const peer = socket.getPeerX509Certificate();
-  const client = local ? summarizeCertificate(local) : null;
   const server = peer ? summarizeCertificate(peer) : null;
   logger.info(
     {
       host: route.host,
       port: route.port,
       rule: route.rule?.host ?? null,
-      clientCert: client && {
-        subject: client.subject,
-        issuer: client.issuer,
-        serialNumber: client.serialNumber,
-        fingerprint256: client.fingerprint256,
-        validTo: client.validTo,
-      },
+      clientCert,
       serverCert: server && {
         subject: server.subject,
         issuer: server.issuer,

@@ -77,8 +77,8 @@ describe('generated CA', () => {
     expect(cert.issuer).toBe(cert.subject);
     expect(cert.verify(cert.publicKey)).toBe(true);
     expect(cert.checkPrivateKey(ca.key)).toBe(true);
-    expect(ca.key.asymmetricKeyType).toBe('rsa');
-    expect(ca.key.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(ca.key.asymmetricKeyType).toBe('ec');
+    expect(ca.key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     expect(cert.serialNumber).toMatch(/^[0-7][0-9A-F]{31}$/);
 
     const validFrom = Date.parse(cert.validFrom);
@@ -92,7 +92,7 @@ describe('generated CA', () => {
     expect(text).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
     expect(text).toMatch(/X509v3 Key Usage: critical\s+Certificate Sign, CRL Sign/);
     expect(text).toMatch(/X509v3 Subject Key Identifier:\s+([0-9A-F]{2}:){19}[0-9A-F]{2}/);
-    expect(text).toContain('Signature Algorithm: sha256WithRSAEncryption');
+    expect(text).toContain('Signature Algorithm: ecdsa-with-SHA256');
     expect(openssl(['verify', '-CAfile', ca.certPath, ca.certPath]).status).toBe(0);
   });
 
@@ -234,9 +234,9 @@ describe('bring-your-own CA', () => {
     ]);
   });
 
-  it('decrypts a legacy encrypted PKCS#1 key too', async () => {
+  it('decrypts a legacy encrypted SEC1 key too', async () => {
     const { cert, key, source } = await ownCa();
-    fs.writeFileSync(key, source.key.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'pw' }));
+    fs.writeFileSync(key, source.key.export({ type: 'sec1', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'pw' }));
     expect(fs.readFileSync(key, 'utf8')).toContain('Proc-Type: 4,ENCRYPTED');
 
     const ca = await loadOrCreateCa({ dir: tempDir(), cert, key, passphrase: 'pw' }, CONFIG_FILE);

@@ -20,16 +20,16 @@ function openssl(args: string[], input?: string): { status: number | null; outpu
 }
 
 /**
- * An EC CA from the openssl CLI whose subject has a multi-valued RDN and mixed string
+ * A CA from the openssl CLI whose subject has a multi-valued RDN and mixed string
  * types: a leaf only chains to it when its issuer copies those bytes exactly.
  */
-async function opensslEcCa(): Promise<CertificateAuthority> {
-  const certPath = path.join(dir, 'ec-ca.crt');
-  const keyPath = path.join(dir, 'ec-ca.key');
+async function opensslCa(name: string, newKey: string[]): Promise<CertificateAuthority> {
+  const certPath = path.join(dir, `${name}.crt`);
+  const keyPath = path.join(dir, `${name}.key`);
   const made = openssl([
     'req', '-x509', '-nodes', '-days', '30', '-multivalue-rdn',
-    '-subj', '/C=DE/O=Example Org+OU=Proxies/CN=Example EC CA',
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-keyout', keyPath, '-out', certPath,
+    '-subj', `/C=DE/O=Example Org+OU=Proxies/CN=Example ${name}`,
+    '-newkey', ...newKey, '-keyout', keyPath, '-out', certPath,
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign',
   ]);
   expect(made.status, made.output).toBe(0);
@@ -62,8 +62,9 @@ let cas: Array<[string, CertificateAuthority]>;
 beforeAll(async () => {
   leafKey = createLeafKey();
   cas = [
-    ['generated RSA CA', await loadOrCreateCa({ dir: path.join(dir, 'ca') }, null)],
-    ['EC CA brought by the user', await opensslEcCa()],
+    ['generated EC CA', await loadOrCreateCa({ dir: path.join(dir, 'ca') }, null)],
+    ['EC CA brought by the user', await opensslCa('ec-ca', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])],
+    ['RSA CA brought by the user', await opensslCa('rsa-ca', ['rsa:2048'])],
   ];
 });
 
