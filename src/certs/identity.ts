@@ -4,7 +4,6 @@ import { IdentityError, type IdentityField } from './errors.js';
 import { readMaterial } from './files.js';
 import { parsePrivateKey } from './key.js';
 import { readCertificates } from './pem.js';
-import { openPkcs12 } from './pkcs12.js';
 import { oneLineName, summarizeCertificate, type CertSummary } from './summary.js';
 
 /** A client certificate ready for upstream TLS. */
@@ -74,6 +73,8 @@ async function loadPem(certFile: string, keyFile: string, passphrase: string | u
 }
 
 async function loadPfx(pfxFile: string, passphrase: string | undefined): Promise<KeyAndChain> {
+  // node-forge's PKCS#12 code weighs about 8 MiB: loaded only by a proxy that has a .p12 file.
+  const { openPkcs12 } = await import('./pkcs12.js');
   const { key, certificates } = openPkcs12(await forField('pfx', readMaterial(pfxFile)), pfxFile, passphrase);
   const leaf = certificates.find((cert) => cert.checkPrivateKey(key));
   if (!leaf) throw new IdentityError('pfx', 'ERR_PKCS12_INVALID', `${pfxFile} holds no certificate for its private key`);

@@ -1,6 +1,6 @@
 /** The certificate of a CA the proxy generates for itself: unique per install, signs leaves only. */
 import type { KeyObject } from 'node:crypto';
-import { MAX_COMMON_NAME_LENGTH, commonName, issueCertificate } from './x509.js';
+import { MAX_COMMON_NAME_LENGTH, basicConstraints, commonName, issueCertificate, keyUsage } from './x509.js';
 
 const BACKDATE_MS = 3_600_000;
 const VALIDITY_YEARS = 10;
@@ -18,14 +18,14 @@ export function buildCaCertificate(
   const name = `mtls-proxy CA (${hostname.slice(0, MAX_COMMON_NAME_LENGTH - fixedLength)}, ${date})`;
   return issueCertificate(
     {
-      subject: [commonName(name), { shortName: 'O', value: 'mtls-proxy' }],
+      subject: [commonName(name), { type: 'organizationName', value: 'mtls-proxy' }],
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter,
       subjectPublicKeyInfo: keys.publicKey.export({ type: 'spki', format: 'der' }),
       extensions: [
         // pathLen 0: this CA signs leaves, never another CA.
-        { name: 'basicConstraints', critical: true, cA: true, pathLenConstraint: 0 },
-        { name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true },
+        basicConstraints({ ca: true, pathLength: 0 }),
+        keyUsage(['keyCertSign', 'cRLSign']),
       ],
     },
     keys.privateKey,

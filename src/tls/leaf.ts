@@ -5,7 +5,17 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { CertificateAuthority } from './ca.js';
-import { commonName, issueCertificate, readIssuerDetails, type IssuerDetails } from './x509.js';
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  commonName,
+  issueCertificate,
+  keyUsage,
+  readIssuerDetails,
+  serverAuthOnly,
+  subjectAltName,
+  type IssuerDetails,
+} from './x509.js';
 
 export interface LeafKey {
   readonly privateKey: KeyObject;
@@ -38,11 +48,6 @@ export function createLeafKey(): LeafKey {
 export function mintLeaf(ca: CertificateAuthority, host: string, leafKey: LeafKey, now = new Date()): string {
   const issuer = issuerDetailsOf(ca);
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
-  const altName = isIP(host) === 0 ? { type: 2, value: host } : { type: 7, ip: host };
-  const authorityKeyIdentifier =
-    issuer.subjectKeyIdentifier === null
-      ? []
-      : [{ name: 'authorityKeyIdentifier', keyIdentifier: issuer.subjectKeyIdentifier }];
   return issueCertificate(
     {
       subject: [commonName(host)],
@@ -51,11 +56,11 @@ export function mintLeaf(ca: CertificateAuthority, host: string, leafKey: LeafKe
       notAfter: new Date(notBefore.getTime() + LEAF_VALIDITY_MS),
       subjectPublicKeyInfo: leafKey.spkiDer,
       extensions: [
-        { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', critical: true, digitalSignature: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames: [altName] },
-        ...authorityKeyIdentifier,
+        basicConstraints({ ca: false }),
+        keyUsage(['digitalSignature']),
+        serverAuthOnly(),
+        subjectAltName(host, isIP(host) !== 0),
+        ...(issuer.subjectKeyIdentifier === null ? [] : [authorityKeyIdentifier(issuer.subjectKeyIdentifier)]),
       ],
     },
     ca.key,

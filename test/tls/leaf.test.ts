@@ -154,6 +154,27 @@ describe('mintLeaf', () => {
     for (const serial of serials) expect(serial).toMatch(/^[0-7][0-9A-F]{31}$/);
   });
 
+  it.each(['2001:db8::1', 'fe80::', '::ffff:192.0.2.1', '1:2:3:4:5:6:7:8', '2001:db8:0:0:1::2'])(
+    'writes the 16 bytes of the IPv6 literal %s',
+    (host) => {
+      const [[, ca]] = cas as [[string, CertificateAuthority]];
+      const leafPem = mintLeaf(ca, host, leafKey);
+      expect(new X509Certificate(leafPem).checkIP(host)).toBe(host);
+      expect(verifyWithOpenssl(ca, leafPem, host).status).toBe(0);
+    },
+  );
+
+  it('writes validity dates from 2050 on as GeneralizedTime', () => {
+    const [[, ca]] = cas as [[string, CertificateAuthority]];
+    const now = new Date('2049-12-01T00:00:00.000Z');
+    const leaf = new X509Certificate(mintLeaf(ca, 'api.example.com', leafKey, now));
+    expect(Date.parse(leaf.validFrom)).toBe(now.getTime() - 3_600_000);
+    expect(Date.parse(leaf.validTo)).toBe(now.getTime() - 3_600_000 + 397 * DAY_MS - 1000);
+    const text = openssl(['asn1parse'], leaf.toString()).output;
+    expect(text).toMatch(/UTCTIME\s+:491130230000Z/);
+    expect(text).toMatch(/GENERALIZEDTIME\s+:20510101225959Z/);
+  });
+
   it('cuts the common name of a long host to 64 characters but keeps it whole in the SAN', () => {
     const [[, ca]] = cas as [[string, CertificateAuthority]];
     const host = `${'a'.repeat(63)}.${'b'.repeat(63)}.example.com`;
