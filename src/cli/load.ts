@@ -1,4 +1,5 @@
-import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import { loadConfigIsolated } from '../config/load-isolated.js';
+import type { ConfigOverrides } from '../config/load.js';
 import type { Config, LogFormat, LogLevel } from '../config/types.js';
 import { UsageError, type CliArgs } from './args.js';
 
@@ -22,5 +23,5 @@ export function configFor(args: CliArgs): Promise<Config> {
   if (level) overrides.logLevel = level;
   const format = oneOf('log-format', args.logFormat, FORMATS);
   if (format) overrides.logFormat = format;
-  return loadConfig({ ...(args.config !== undefined ? { file: args.config } : {}), env: process.env, cwd: process.cwd(), overrides });
+  return loadConfigIsolated({ ...(args.config !== undefined ? { file: args.config } : {}), env: process.env, cwd: process.cwd(), overrides });
 }

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../errors.js';
-import { deepFreeze, draftConfig, type ConfigDraft, type ConfigOverrides } from './parse.js';
+import { deepFreeze } from './freeze.js';
+import { draftConfig, type ConfigDraft, type ConfigOverrides } from './parse.js';
 import type { Config } from './types.js';
 
 export { parseConfig, type ConfigOverrides } from './parse.js';

@@ -3,6 +3,7 @@ import { ConfigError, ConfigErrors } from '../errors.js';
 import { substituteEnv } from './env.js';
 import { formatFieldPath } from './field-path.js';
 import { configErrorsFromIssues, describeIssue } from './issues.js';
+import { deepFreeze } from './freeze.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 import type { ClientCertificateRule, Config, LogFormat, LogLevel } from './types.js';
 import { isMapping, parseYaml } from './yaml.js';
@@ -113,12 +114,4 @@ function resolvePaths(parsed: ParsedConfig, file: string | null, baseDir: string
     limits: parsed.limits,
   };
   return { config, passphraseFiles };
-}
-
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
