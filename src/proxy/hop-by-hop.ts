@@ -23,15 +23,22 @@ export function endToEndHeaders(
   headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
   extraDrop: readonly string[] = [],
 ): OutgoingHttpHeaders {
-  const named = new Set<string>(extraDrop);
-  const connection = headers.connection;
-  for (const value of Array.isArray(connection) ? connection : connection ? [connection] : []) {
-    for (const token of value.split(',')) named.add(token.trim().toLowerCase());
-  }
+  const named = connectionNamed(headers.connection);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || extraDrop.includes(name) || named?.has(name)) continue;
     out[name] = value;
   }
   return out;
+}
+
+/** The fields a Connection header names, or null without one (nearly every request: no Set to build). */
+function connectionNamed(connection: string | string[] | undefined): Set<string> | null {
+  if (connection === undefined) return null;
+  const named = new Set<string>();
+  for (const value of Array.isArray(connection) ? connection : [connection]) {
+    for (const token of value.split(',')) named.add(token.trim().toLowerCase());
+  }
+  return named;
 }
