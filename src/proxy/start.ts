@@ -32,6 +32,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
     pools: new UpstreamPools(config, store, logger),
     logger,
   };
+  context.leaves.warmUp();
   const server = await startProxyServer(context);
 
   if (ca.created) logger.info({ caCert: ca.certPath }, 'created a new CA; clients must trust it (mtls-proxy ca tells how)');

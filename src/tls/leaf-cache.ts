@@ -7,6 +7,9 @@ import { createLeafKey, mintLeaf, type LeafKey } from './leaf.js';
 const DEFAULT_MAX_CONTEXTS = 1000;
 /** Re-minted well before the leaf's 397 days run out, so a long-running proxy never serves an expired one. */
 const CONTEXT_TTL_MS = 30 * 86_400_000;
+/** RFC 2606 reserves .invalid: no client can ask for it. */
+const WARM_UP_HOST = 'warm-up.invalid';
+const WARM_UP_MINTS = 3;
 
 export type ContextCallback = (err: Error | null, context: tls.SecureContext | null) => void;
 
@@ -15,14 +18,31 @@ export class LeafContexts {
   readonly #waiting: Array<{ host: string; callback: ContextCallback }> = [];
   #draining = false;
 
+  readonly #ca: CertificateAuthority;
+  readonly #leafKey: LeafKey;
+
   constructor(ca: CertificateAuthority, options: { max?: number; leafKey?: LeafKey } = {}) {
-    const leafKey = options.leafKey ?? createLeafKey();
+    this.#ca = ca;
+    this.#leafKey = options.leafKey ?? createLeafKey();
     this.#contexts = new LRUCache<string, tls.SecureContext>({
       max: options.max ?? DEFAULT_MAX_CONTEXTS,
       ttl: CONTEXT_TTL_MS,
-      // A leaf and its context take 1-2 ms, cheap enough to make synchronously in an SNI callback.
-      memoMethod: (host) => tls.createSecureContext({ cert: mintLeaf(ca, host, leafKey) + ca.chainPem, key: leafKey.privateKeyPem }),
+      // A leaf and its context take about a millisecond: made on the event loop, one host a turn.
+      memoMethod: (host) => this.#build(host),
     });
+  }
+
+  /**
+   * Mints and drops a few leaves for a name no client can ask for, so that the first
+   * hosts clients do ask for are not the ones that pay for compiling the minting code:
+   * the first mints of a process took 2-6 ms each, later ones 0.4.
+   */
+  warmUp(): void {
+    for (let i = 0; i < WARM_UP_MINTS; i++) this.#build(WARM_UP_HOST);
+  }
+
+  #build(host: string): tls.SecureContext {
+    return tls.createSecureContext({ cert: mintLeaf(this.#ca, host, this.#leafKey) + this.#ca.chainPem, key: this.#leafKey.privateKeyPem });
   }
 
   /** `host` must be canonical (see canonicalHost), so that one host never gets two leaves. */

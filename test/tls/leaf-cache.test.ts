@@ -104,6 +104,15 @@ describe('LeafContexts', () => {
     expect(small.secureContext('a.example.com')).toBe(a);
     expect(small.secureContext('b.example.com')).not.toBe(b);
   });
+
+  it('warms up without taking a place in the cache', () => {
+    const small = new LeafContexts(ca, { max: 2, leafKey: createLeafKey() });
+    const a = small.secureContext('a.example.com');
+    const b = small.secureContext('b.example.com');
+    small.warmUp();
+    expect(small.secureContext('a.example.com')).toBe(a);
+    expect(small.secureContext('b.example.com')).toBe(b);
+  });
 });
 
 describe('LeafContexts.secureContextSoon', () => {
