@@ -1,9 +1,43 @@
 #!/usr/bin/env node
-/**
- * The executable. It only tunes the heap, then loads the command line: the setting
- * must be in place before the modules are loaded, since loading grows the heap.
- */
-import { keepYoungGenerationSmall } from './cli/young-generation.js';
+import { readFileSync } from 'node:fs';
+import { parseCli, type CliArgs } from './cli/args.js';
+import { caCommand } from './cli/ca.js';
+import { checkCommand } from './cli/check.js';
+import { reportError } from './cli/errors.js';
+import { matchCommand } from './cli/match.js';
+import { startCommand } from './cli/start.js';
+import { USAGE } from './cli/usage.js';
 
-keepYoungGenerationSmall();
-await import('./cli/main.js');
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function run(args: CliArgs): Promise<number> {
+  switch (args.command) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    case 'start':
+      return startCommand(args);
+    case 'check':
+      return checkCommand(args);
+    case 'match':
+      return matchCommand(args);
+    case 'ca':
+      return caCommand(args);
+  }
+}
+
+const argv = process.argv.slice(2);
+let debug = argv.includes('--debug');
+try {
+  const args = parseCli(argv);
+  debug = args.debug;
+  process.exitCode = await run(args);
+} catch (err) {
+  process.exitCode = reportError(err, debug);
+}
