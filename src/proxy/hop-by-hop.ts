@@ -33,12 +33,18 @@ export function endToEndHeaders(
   return out;
 }
 
-/** The fields a Connection header names, or null without one (nearly every request: no Set to build). */
+/**
+ * The fields a Connection header names beyond the hop-by-hop ones, or null for none:
+ * the usual `keep-alive` or `close` then costs no Set.
+ */
 function connectionNamed(connection: string | string[] | undefined): Set<string> | null {
   if (connection === undefined) return null;
-  const named = new Set<string>();
+  let named: Set<string> | null = null;
   for (const value of Array.isArray(connection) ? connection : [connection]) {
-    for (const token of value.split(',')) named.add(token.trim().toLowerCase());
+    for (const token of value.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (!HOP_BY_HOP.has(name)) (named ??= new Set()).add(name);
+    }
   }
   return named;
 }
