@@ -35,7 +35,7 @@ export function endToEndHeaders(
 
 /**
  * The fields a Connection header names beyond the hop-by-hop ones, or null for none:
- * the usual `keep-alive` or `close` then costs no Set.
+ * the usual `Connection: keep-alive` then costs no Set.
  */
 function connectionNamed(connection: string | string[] | undefined): Set<string> | null {
   if (connection === undefined) return null;
