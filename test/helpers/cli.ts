@@ -26,6 +26,8 @@ export interface CliOptions {
   readonly cwd: string;
   /** Added to PATH, the only variable inherited. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Run as this user and group id instead of the test's (needs root). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** PATH (for openssl and friends) and nothing else from the parent. */
@@ -38,6 +40,7 @@ function spawnCli(args: readonly string[], options: CliOptions): ChildProcess {
     cwd: options.cwd,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...options.user,
   });
 }
 
