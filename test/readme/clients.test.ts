@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,12 +25,16 @@ const clients = [...new Set(blocks.filter((b) => b.kind === 'client').map((b) =>
 const PROMISED = ['bundle', 'curl', 'node20', 'node20-agent', 'node24', 'python-requests', 'python-urllib', 'python-urllib-cafile', 'go', 'java'];
 
 let one: OneUpstream;
+const folders: string[] = [];
 
 beforeAll(async () => {
   one = await startOneUpstream('api.example.com');
 });
 
-afterAll(() => one?.close());
+afterAll(async () => {
+  await one?.close();
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
 
 /**
  * A user's folder: ca/ca.crt, a home of its own, undici installed (the project's
@@ -38,6 +42,7 @@ afterAll(() => one?.close());
  */
 function userFolder(name: string, nodeBinary: string): string {
   const dir = mkdtempSync(join(tmpdir(), `mtls-proxy-readme-${name}-`));
+  folders.push(dir);
   for (const sub of ['ca', 'home', 'bin']) mkdirSync(join(dir, sub));
   copyFileSync(join(one.proxy.dir, 'ca', 'ca.crt'), join(dir, 'ca', 'ca.crt'));
   symlinkSync(join(PROJECT_DIR, 'node_modules'), join(dir, 'node_modules'));
