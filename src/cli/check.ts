@@ -26,7 +26,7 @@ function shadowWarning({ rule, by, ports }: Shadowing<ClientCertificateRule>): s
 
 /** Warnings about choices in the config itself, as opposed to the certificates it names. */
 function configWarnings(config: Config, shadowings: readonly Shadowing<ClientCertificateRule>[]): string[] {
-  const warnings = shadowings.map(shadowWarning);
+  const warnings = [...(config.loadWarnings ?? []), ...shadowings.map(shadowWarning)];
   if (!config.upstream.verify) {
     warnings.push('upstream.verify: server certificates are not verified, so an impostor on the network could receive the requests sent through the proxy');
   }

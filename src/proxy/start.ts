@@ -35,6 +35,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   context.leaves.warmUp();
   const server = await startProxyServer(context);
 
+  for (const message of config.loadWarnings ?? []) logger.warn({ config: config.file }, message);
   if (ca.created) logger.info({ caCert: ca.certPath }, 'created a new CA; clients must trust it (mtls-proxy ca tells how)');
   for (const message of caWarnings(ca)) logger.warn({ caCert: ca.certPath }, message);
   for (const rule of config.clientCertificates) {
@@ -53,7 +54,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   const daily = setInterval(logExpiring, DAY_MS);
   daily.unref();
 
-  logger.info({ host: server.host, port: server.port, caCert: ca.certPath, rules: config.clientCertificates.length }, 'listening');
+  logger.info({ host: server.host, port: server.port, caCert: ca.certPath, rules: config.clientCertificates.length, config: config.file }, 'listening');
   return {
     ...server,
     context,
