@@ -6,6 +6,7 @@ import type { ClientCertificateRule, Config } from '../config/types.js';
 import { ConfigError, ConfigErrors, configErrorsOf } from '../errors.js';
 import { formatAuthority } from '../match/host.js';
 import { HostMatcher, type Shadowing } from '../match/matcher.js';
+import { riskyPattern } from '../match/risky-patterns.js';
 import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
 import type { CliArgs } from './args.js';
 import { configFor } from './load.js';
@@ -31,6 +32,8 @@ function configWarnings(config: Config, shadowings: readonly Shadowing<ClientCer
     warnings.push('upstream.verify: server certificates are not verified, so an impostor on the network could receive the requests sent through the proxy');
   }
   for (const rule of config.clientCertificates) {
+    const risky = riskyPattern(rule.host);
+    if (risky) warnings.push(`clientCertificates[${rule.index}].host: ${risky.message}`);
     if (rule.verify === false) {
       warnings.push(`clientCertificates[${rule.index}].verify: server certificates are not verified for "${rule.host}", so an impostor on the network could receive these requests`);
     }
@@ -46,6 +49,7 @@ function ruleLabels(rule: ClientCertificateRule, summary: CertSummary, config: C
   else if (summary.daysLeft < config.warnExpiryDays) labels.push(summary.daysLeft === 0 ? 'expires today' : `expires in ${plural(summary.daysLeft, 'day')}`);
   if (summary.selfSigned) labels.push('self-signed');
   for (const index of shadowedBy) labels.push(`shadowed by #${index}`);
+  if (riskyPattern(rule.host)) labels.push('risky wildcard');
   if (rule.verify === false || (rule.verify === undefined && !config.upstream.verify)) labels.push('verify off');
   return labels;
 }

@@ -3,6 +3,7 @@ import { loadCertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { HostMatcher } from '../match/matcher.js';
+import { riskyPattern } from '../match/risky-patterns.js';
 import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
 import { LeafContexts } from '../tls/leaf-cache.js';
 import { UpstreamPools } from '../upstream/pools.js';
@@ -42,6 +43,8 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
     // Expiry has its own line (certificate expiring); the identity's other warnings are logged here.
     for (const message of store.identity(rule.index).warnings) logger.warn({ rule: rule.host }, message);
     if (rule.verify === false) logger.warn({ rule: rule.host }, 'upstream certificate verification is off for this rule');
+    const risky = riskyPattern(rule.host);
+    if (risky) logger.warn({ rule: rule.host }, risky.message);
   }
   if (config.upstream.verify === false) logger.warn('upstream certificate verification is off (upstream.verify: false)');
   if (config.clientCertificates.length === 0) {
