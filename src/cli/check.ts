@@ -5,16 +5,12 @@ import { loadCertificateStore } from '../certs/store.js';
 import type { ClientCertificateRule, Config } from '../config/types.js';
 import { ConfigError, ConfigErrors, configErrorsOf } from '../errors.js';
 import { formatAuthority } from '../match/host.js';
-import { HostMatcher, type Shadowing } from '../match/matcher.js';
+import { HostMatcher, portLabel, type Shadowing } from '../match/matcher.js';
 import { riskyPattern } from '../match/risky-patterns.js';
 import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
 import type { CliArgs } from './args.js';
 import { configFor } from './load.js';
 import { renderTable } from './table.js';
-
-export function portLabel(ports: ClientCertificateRule['ports']): string {
-  return ports === '*' ? '*' : ports.join(',');
-}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

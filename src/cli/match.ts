@@ -1,9 +1,8 @@
 import { loadCertificateStore } from '../certs/store.js';
 import { HostError } from '../errors.js';
 import { formatAuthority, parseAuthority } from '../match/host.js';
-import { HostMatcher } from '../match/matcher.js';
+import { HostMatcher, portLabel } from '../match/matcher.js';
 import { UsageError, type CliArgs } from './args.js';
-import { portLabel } from './check.js';
 import { configFor } from './load.js';
 
 function parseTarget(authority: string): { host: string; port: number } {
