@@ -41,11 +41,20 @@ export class Routes {
     this.#proxy = config.upstream.proxy === undefined ? null : new URL(config.upstream.proxy);
   }
 
-  /** The TCP leg to host:port, for tunnels and for every route. */
+  /**
+   * The TCP leg to host:port, for tunnels and for every route. With both a resolve
+   * entry and upstream.proxy, the entry wins: the CONNECT to the upstream proxy names
+   * the resolved address:port. curl (--resolve with -x) sends the name instead and
+   * lets the proxy's DNS answer, so the entry is silently dropped; but an entry is
+   * written because DNS gives the wrong answer or none (a staging server, a name only
+   * the hosts file knows), which the upstream proxy's DNS would repeat. noProxy is
+   * checked against the name and against the resolved address, so that a CIDR entry
+   * (10.0.0.0/8) also covers names resolved into it.
+   */
   tcpTarget(host: string, port: number): TcpTarget {
     const { address, port: addressPort } = resolveAddress(this.#config.upstream.resolve, host, port);
-    const via = this.#proxy && !this.#noProxy.bypasses(host) ? this.#proxy : null;
-    return { address, port: addressPort, via };
+    const direct = this.#proxy === null || this.#noProxy.bypasses(host) || (address !== host && this.#noProxy.bypasses(address));
+    return { address, port: addressPort, via: direct ? null : this.#proxy };
   }
 
   route(host: string, port: number, tls: boolean, rule: ClientCertificateRule | null): UpstreamRoute {
