@@ -1,5 +1,5 @@
 import type { ClientCertificateRule, Config } from '../config/types.js';
-import { isIpLiteral, parseAuthority } from '../match/host.js';
+import { formatAuthority, isIpLiteral, parseAuthority } from '../match/host.js';
 import type { TcpTarget } from './dial.js';
 import { NoProxy } from './upstream-proxy.js';
 
@@ -27,6 +27,16 @@ export function resolveAddress(resolve: Config['upstream']['resolve'], host: str
   if (isIpLiteral(mapped) !== 0) return { address: mapped, port };
   const target = parseAuthority(mapped);
   return { address: target.host, port: target.port };
+}
+
+/**
+ * Where the TCP leg of host:port goes, in a few words: `10.1.2.3:443 (upstream.resolve)
+ * through upstream.proxy corp:3128`. The proxy's credentials are never shown.
+ */
+export function describeTcpTarget(host: string, port: number, tcp: TcpTarget): string {
+  const resolved = tcp.address !== host || tcp.port !== port;
+  const dialled = `${formatAuthority(tcp.address, tcp.port)} (${resolved ? 'upstream.resolve' : 'DNS'})`;
+  return tcp.via ? `${dialled} through upstream.proxy ${tcp.via.hostname}:${tcp.via.port || 80}` : dialled;
 }
 
 /** Decides routes from one config: resolve, upstream.proxy and noProxy, per-rule verify. */
