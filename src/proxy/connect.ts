@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { parseAuthority } from '../match/host.js';
 import type { ProxyContext } from './context.js';
 import { firstBytes, isTlsClientHello, terminateClientTls } from './intercept.js';
+import { warnOnceIfRuleOnOtherPort } from './other-port-warning.js';
 import { checkHeaders } from './request-checks.js';
 import { respondOnSocket } from './respond.js';
 import { tunnel } from './tunnel.js';
@@ -30,6 +31,7 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
     return;
   }
   const rule = ctx.matcher.match(host, port);
+  if (rule === null) warnOnceIfRuleOnOtherPort(ctx, log, host, port);
   if (!shouldIntercept(ctx, rule !== null)) {
     void tunnel(ctx, log, socket, head, host, port, true);
     return;

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
+import { clientRefusedCertificate } from './client-tls-error.js';
 import type { ProxyContext, InterceptedTarget } from './context.js';
 
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -61,7 +62,9 @@ function serveDecrypted(ctx: ProxyContext, inner: Server, socket: Socket, secure
   downstream.on('error', (err: Error & { code?: string }) => {
     clearTimeout(timer);
     // Usually the client does not trust the proxy's CA yet: say what to do.
-    target.log.warn({ host: target.host, port: target.port, code: err.code ?? 'UNKNOWN', error: err.message }, 'client tls error');
+    const refused = clientRefusedCertificate(err.code, ctx.ca.certPath);
+    const error = refused === null ? { error: err.message } : { error: refused, detail: err.message };
+    target.log.warn({ host: target.host, port: target.port, code: err.code ?? 'UNKNOWN', ...error }, 'client tls error');
     downstream.destroy();
   });
   downstream.once('close', () => {

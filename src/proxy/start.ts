@@ -3,6 +3,7 @@ import { loadCertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { HostMatcher } from '../match/matcher.js';
+import { riskyPattern } from '../match/risky-patterns.js';
 import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
 import { LeafContexts } from '../tls/leaf-cache.js';
 import { UpstreamPools } from '../upstream/pools.js';
@@ -35,12 +36,15 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   context.leaves.warmUp();
   const server = await startProxyServer(context);
 
+  for (const message of config.loadWarnings ?? []) logger.warn({ config: config.file }, message);
   if (ca.created) logger.info({ caCert: ca.certPath }, 'created a new CA; clients must trust it (mtls-proxy ca tells how)');
   for (const message of caWarnings(ca)) logger.warn({ caCert: ca.certPath }, message);
   for (const rule of config.clientCertificates) {
     // Expiry has its own line (certificate expiring); the identity's other warnings are logged here.
     for (const message of store.identity(rule.index).warnings) logger.warn({ rule: rule.host }, message);
     if (rule.verify === false) logger.warn({ rule: rule.host }, 'upstream certificate verification is off for this rule');
+    const risky = riskyPattern(rule.host);
+    if (risky) logger.warn({ rule: rule.host }, risky.message);
   }
   if (config.upstream.verify === false) logger.warn('upstream certificate verification is off (upstream.verify: false)');
   if (config.clientCertificates.length === 0) {
@@ -53,7 +57,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   const daily = setInterval(logExpiring, DAY_MS);
   daily.unref();
 
-  logger.info({ host: server.host, port: server.port, caCert: ca.certPath, rules: config.clientCertificates.length }, 'listening');
+  logger.info({ host: server.host, port: server.port, caCert: ca.certPath, rules: config.clientCertificates.length, config: config.file }, 'listening');
   return {
     ...server,
     context,
