@@ -4,6 +4,7 @@ import { HostError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { parseAuthority } from '../match/host.js';
 import type { ProxyContext } from './context.js';
+import { deadlineOf } from './deadline.js';
 import { firstBytes, isTlsClientHello, terminateClientTls } from './intercept.js';
 import { checkHeaders } from './request-checks.js';
 import { respondOnSocket } from './respond.js';
@@ -40,7 +41,11 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
   // client's arrives, if sooner), so that the upstream's work overlaps the mint.
   const route = ctx.routes.route(host, port, true, rule);
   ctx.pools.prepare(route, () => ctx.leaves.secureContextSoon(host, () => {}));
+  // A client that never sends its ClientHello must not hold the socket for good.
+  const deadline = deadlineOf(socket);
+  deadline.arm(ctx.config.timeouts.handshake * 1000);
   void firstBytes(socket, head).then((first) => {
+    deadline.clear();
     if (first === null) {
       socket.destroy();
       return;

@@ -8,6 +8,7 @@ import { handleConnect } from './connect.js';
 import type { ProxyContext } from './context.js';
 import { forwardRequest, type ForwardTarget } from './forward.js';
 import { interceptedTargets } from './intercept.js';
+import { deadlineOf, enforceHeadDeadlines } from './deadline.js';
 import { checkHeaders, isRejection, misdirected, parseRequestTarget, type Rejection } from './request-checks.js';
 import { respondOnSocket, respondText } from './respond.js';
 import { serveSelf } from './self-endpoints.js';
@@ -26,10 +27,10 @@ function httpServer(ctx: ProxyContext): Server {
     maxHeaderSize: 16 * 1024,
     requireHostHeader: false,
     keepAliveTimeout: ctx.config.timeouts.idle * 1000,
-    headersTimeout: ctx.config.timeouts.idle * 1000,
     // Uploads through a proxy may legitimately take long; idle time is bounded instead.
     requestTimeout: 0,
   });
+  enforceHeadDeadlines(server, ctx.config.timeouts.idle * 1000);
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -134,6 +135,7 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
       sockets.delete(socket);
     });
     connectionLogs.set(socket, ctx.logger.child({ connId: ++nextConnId }));
+    deadlineOf(socket).arm(ctx.config.timeouts.handshake * 1000);
     outer.emit('connection', socket);
   });
 
