@@ -16,7 +16,7 @@ function shouldIntercept(ctx: ProxyContext, hasRule: boolean): boolean {
 }
 
 export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req: IncomingMessage, socket: Socket, head: Buffer): void {
-  const rejected = checkHeaders(req.rawHeaders);
+  const rejected = checkHeaders(req.rawHeaders, req.httpVersion);
   if (rejected) {
     respondOnSocket(socket, rejected.status, `Bad CONNECT request: ${rejected.reason}.`);
     return;

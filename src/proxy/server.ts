@@ -42,6 +42,12 @@ function httpServer(ctx: ProxyContext): Server {
   return server;
 }
 
+/**
+ * A refused request's body, if any, is never read: its framing may be the very
+ * thing refused, so the connection ends with the answer.
+ */
+const CLOSE = { connection: 'close' };
+
 /** How a request is answered: an ordinary response, or the raw socket of an Upgrade request. */
 type Reply = { res: ServerResponse } | { socket: Socket; head: Buffer };
 
@@ -58,8 +64,8 @@ function forwardReply(ctx: ProxyContext, log: Logger, req: IncomingMessage, repl
 /** A request on a decrypted connection: always for the CONNECT host:port. */
 function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
   const target = interceptedTargets.get(req.socket)!;
-  const reject = (r: Rejection, what: string): void => replyText(reply, r.status, `${what}: ${r.reason}.`);
-  const headerProblem = checkHeaders(req.rawHeaders);
+  const reject = (r: Rejection, what: string): void => replyText(reply, r.status, `${what}: ${r.reason}.`, CLOSE);
+  const headerProblem = checkHeaders(req.rawHeaders, req.httpVersion);
   if (headerProblem) return reject(headerProblem, 'Bad request');
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed, 'Bad request');
@@ -74,8 +80,8 @@ function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Re
 
 /** A request on the proxy's own port: absolute-form to forward, or origin-form for the proxy itself. */
 function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
-  const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`);
-  const headerProblem = checkHeaders(req.rawHeaders);
+  const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`, CLOSE);
+  const headerProblem = checkHeaders(req.rawHeaders, req.httpVersion);
   if (headerProblem) return reject(headerProblem);
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed);
