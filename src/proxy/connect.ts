@@ -2,12 +2,13 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { HostError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { parseAuthority } from '../match/host.js';
+import { formatAuthority, parseAuthority } from '../match/host.js';
 import type { ProxyContext } from './context.js';
 import { deadlineOf } from './deadline.js';
 import { firstBytes, isTlsClientHello, terminateClientTls } from './intercept.js';
 import { checkHeaders } from './request-checks.js';
 import { respondOnSocket } from './respond.js';
+import { PROXY_LOOP_STATUS, type SelfTargetCheck } from './self-target.js';
 import { tunnel } from './tunnel.js';
 
 /** Decides, for a CONNECT, whether to decrypt it (a rule matches, or intercept: all) or pass it through. */
@@ -15,7 +16,15 @@ function shouldIntercept(ctx: ProxyContext, hasRule: boolean): boolean {
   return hasRule || ctx.config.intercept === 'all';
 }
 
-export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req: IncomingMessage, socket: Socket, head: Buffer): void {
+export function handleConnect(
+  ctx: ProxyContext,
+  inner: Server,
+  log: Logger,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  targetsSelf: SelfTargetCheck,
+): void {
   const rejected = checkHeaders(req.rawHeaders, req.httpVersion);
   if (rejected) {
     respondOnSocket(socket, rejected.status, `Bad CONNECT request: ${rejected.reason}.`);
@@ -28,6 +37,11 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
   } catch (err) {
     const reason = err instanceof HostError ? err.message : 'the CONNECT target is not host:port';
     respondOnSocket(socket, 400, `Bad CONNECT request: ${reason}`);
+    return;
+  }
+  if (targetsSelf(host, port)) {
+    const where = formatAuthority(host, port);
+    respondOnSocket(socket, 403, `Refused CONNECT ${where}: it is this proxy's own address, so the tunnel would loop through it.`, { 'proxy-status': PROXY_LOOP_STATUS });
     return;
   }
   const rule = ctx.matcher.match(host, port);

@@ -12,6 +12,7 @@ import { deadlineOf, enforceHeadDeadlines } from './deadline.js';
 import { checkHeaders, isRejection, misdirected, parseRequestTarget, type Rejection } from './request-checks.js';
 import { respondOnSocket, respondText } from './respond.js';
 import { serveSelf } from './self-endpoints.js';
+import { selfTargetCheck, type SelfTargetCheck } from './self-target.js';
 import { forwardUpgrade } from './upgrade.js';
 
 export interface RunningProxy {
@@ -78,14 +79,17 @@ function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Re
   });
 }
 
-/** A request on the proxy's own port: absolute-form to forward, or origin-form for the proxy itself. */
-function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
+/**
+ * A request on the proxy's own port: absolute-form to forward, or for the proxy
+ * itself: origin-form, or absolute-form naming the proxy's own address (a loop).
+ */
+function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply, targetsSelf: SelfTargetCheck): void {
   const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`, CLOSE);
   const headerProblem = checkHeaders(req.rawHeaders, req.httpVersion);
   if (headerProblem) return reject(headerProblem);
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed);
-  if (parsed.scheme === null || parsed.host === null || parsed.port === null) {
+  if (parsed.scheme === null || parsed.host === null || parsed.port === null || targetsSelf(parsed.host, parsed.port)) {
     if ('res' in reply) serveSelf(ctx, req, reply.res, parsed.path);
     else replyText(reply, 404, 'The proxy itself serves no upgrades.');
     return;
@@ -109,17 +113,19 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
   const outer = httpServer(ctx);
   const inner = httpServer(ctx);
   let nextConnId = 0;
+  // Known once the listener is bound, before any client can connect.
+  let targetsSelf: SelfTargetCheck = () => false;
   let open = 0;
   const sockets = new Set<Socket>();
 
-  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, { res }));
-  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, { socket, head }));
+  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, { res }, targetsSelf));
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, { socket, head }, targetsSelf));
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (!ctx.access.authorizes(req)) {
       respondOnSocket(socket, 407, PROXY_AUTH_REQUIRED, PROXY_AUTHENTICATE);
       return;
     }
-    handleConnect(ctx, inner, connectionLogs.get(socket) ?? ctx.logger, req, socket, head);
+    handleConnect(ctx, inner, connectionLogs.get(socket) ?? ctx.logger, req, socket, head, targetsSelf);
   });
   inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(ctx, req, { res }));
   inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(ctx, req, { socket, head }));
@@ -154,6 +160,7 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
     });
   });
   const address = listener.address() as AddressInfo;
+  targetsSelf = selfTargetCheck(ctx.routes, address);
   return {
     host: address.address,
     port: address.port,
