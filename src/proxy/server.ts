@@ -132,6 +132,8 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
 
   const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
+    // Its first request head is due within timeouts.handshake; a refused client's close too.
+    deadlineOf(socket).arm(ctx.config.timeouts.handshake * 1000);
     if (!ctx.access.allowsAddress(socket.remoteAddress)) {
       respondOnSocket(socket, 403, 'This client address is not in listen.allow.');
       return;
@@ -147,7 +149,6 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
       sockets.delete(socket);
     });
     connectionLogs.set(socket, ctx.logger.child({ connId: ++nextConnId }));
-    deadlineOf(socket).arm(ctx.config.timeouts.handshake * 1000);
     outer.emit('connection', socket);
   });
 

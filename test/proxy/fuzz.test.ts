@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCountingUpstream, type CountingUpstream } from '../helpers/counting-upstream.js';
+import type { CountingUpstream } from '../helpers/counting-upstream.js';
 import { connectThrough, tlsViaProxy } from '../helpers/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { makeProxyPki, ruleYaml, type ProxyPki } from './fixtures.js';
+import type { TestProxy } from '../helpers/test-proxy.js';
+import { startCountingSetup, type CountingSetup } from './fixtures.js';
 
 /**
  * Generated malformed input at the real listener, on the proxy's port and inside a
@@ -19,30 +19,18 @@ const seed = process.env.FUZZ_SEED === undefined ? Date.now() ^ (Math.random() *
 /** Long enough for the proxy's timeouts.handshake (1 s here) to close any connection left waiting. */
 const SOCKET_LIMIT_MS = 3000;
 
-let pki: ProxyPki;
 let plain: CountingUpstream;
 let secure: CountingUpstream;
 let proxy: TestProxy;
+let setup: CountingSetup | undefined;
 
 beforeAll(async () => {
-  pki = makeProxyPki();
-  plain = await startCountingUpstream();
-  secure = await startCountingUpstream({ tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem } });
-  proxy = await startTestProxy(`upstream:
-  ca: ${pki.files['server-ca.pem']}
-  resolve:
-    "api.example.com:443": "127.0.0.1:${secure.port}"
-    "plain.example.net:80": "127.0.0.1:${plain.port}"
-timeouts:
-  handshake: 1
-clientCertificates:
-${ruleYaml(pki, 'api.example.com', 'alice')}`);
+  setup = await startCountingSetup('timeouts:\n  handshake: 1\n');
+  ({ plain, secure, proxy } = setup);
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await plain?.close();
-  await secure?.close();
+  await setup?.close();
 });
 
 function plainSocket(): Promise<Duplex> {

@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCountingUpstream, type CountingUpstream } from '../helpers/counting-upstream.js';
+import type { CountingUpstream } from '../helpers/counting-upstream.js';
 import { readRawResponse, tlsViaProxy } from '../helpers/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { makeProxyPki, ruleYaml, type ProxyPki } from './fixtures.js';
+import type { TestProxy } from '../helpers/test-proxy.js';
+import { startCountingSetup, type CountingSetup } from './fixtures.js';
 
 /**
  * Request smuggling (RFC 9112 §6): every message whose framing is ambiguous gets
@@ -12,30 +12,20 @@ import { makeProxyPki, ruleYaml, type ProxyPki } from './fixtures.js';
  * the plain listener (absolute-form) and inside a decrypted tunnel.
  */
 
-let pki: ProxyPki;
 let plain: CountingUpstream;
 let secure: CountingUpstream;
 let proxy: TestProxy;
+let setup: CountingSetup | undefined;
 const opened: Duplex[] = [];
 
 beforeAll(async () => {
-  pki = makeProxyPki();
-  plain = await startCountingUpstream();
-  secure = await startCountingUpstream({ tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem } });
-  proxy = await startTestProxy(`upstream:
-  ca: ${pki.files['server-ca.pem']}
-  resolve:
-    "api.example.com:443": "127.0.0.1:${secure.port}"
-    "plain.example.net:80": "127.0.0.1:${plain.port}"
-clientCertificates:
-${ruleYaml(pki, 'api.example.com', 'alice')}`);
+  setup = await startCountingSetup();
+  ({ plain, secure, proxy } = setup);
 });
 
 afterAll(async () => {
   for (const socket of opened) socket.destroy();
-  await proxy?.close();
-  await plain?.close();
-  await secure?.close();
+  await setup?.close();
 });
 
 interface Channel {
