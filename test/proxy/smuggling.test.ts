@@ -123,10 +123,12 @@ describe.each(channels)('on $name', (channel) => {
     expect(channel.upstream().requests.at(-1)).toMatchObject({ method: 'POST', bodyLength: 5 });
   });
 
-  it('HTTP/1.0 with Transfer-Encoding gets 400 and reaches no upstream', async () => {
+  it.each([
+    { what: 'HTTP/1.0 with Transfer-Encoding', status: 400, bytes: () => post('Transfer-Encoding: chunked', '5\r\nhello\r\n0\r\n\r\n', '1.0') },
+    { what: 'an HTTP/2.0 request line (which llhttp accepts)', status: 505, bytes: () => `GET ${channel.target} HTTP/2.0\r\nHost: ${channel.host}\r\n\r\n` },
+  ])('$what gets $status and reaches no upstream', async ({ status, bytes }) => {
     const before = { ...channel.upstream().counts };
-    const res = await exchange(channel, post('Transfer-Encoding: chunked', '5\r\nhello\r\n0\r\n\r\n', '1.0'));
-    expect(res).toEqual({ status: 400, closed: true });
+    expect(await exchange(channel, bytes())).toEqual({ status, closed: true });
     expectNothingForwarded(channel, before);
   });
 
