@@ -38,6 +38,12 @@ function httpServer(ctx: ProxyContext): Server {
       socket.destroy();
       return;
     }
+    // The head passed and its answer is under way (llhttp emits the request for an
+    // unknown Transfer-Encoding, then fails on the body): no second answer, just the end.
+    if (deadlineOf(socket).inFlight > 0) {
+      socket.end();
+      return;
+    }
     respondOnSocket(socket as Socket, status, status === 431 ? 'The request header section is too large (over 16 KiB).' : `Malformed request (${err.code ?? 'parse error'}).`);
   });
   return server;
