@@ -25,6 +25,8 @@ export function handleConnect(
   head: Buffer,
   targetsSelf: SelfTargetCheck,
 ): void {
+  // The head is complete; what follows has deadlines of its own.
+  deadlineOf(socket).clear();
   const rejected = checkHeaders(req.rawHeaders, req.httpVersion);
   if (rejected) {
     respondOnSocket(socket, rejected.status, `Bad CONNECT request: ${rejected.reason}.`);

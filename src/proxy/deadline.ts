@@ -58,8 +58,8 @@ export function enforceHeadDeadlines(server: Server, idleMs: number): void {
       if (--deadline.inFlight === 0) deadline.arm(idleMs);
     });
   });
-  // The socket leaves HTTP: tunnels and upgrades keep time of their own.
-  const handedOff = (_req: IncomingMessage, socket: Duplex): void => deadlineOf(socket).clear();
-  server.on('connect', handedOff);
-  server.on('upgrade', handedOff);
+  // The socket leaves HTTP: upgrades keep time of their own. (A CONNECT is cleared by
+  // its handler: a 'connect' listener here would stop Node from closing a CONNECT sent
+  // to the inner server, which has none.)
+  server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => deadlineOf(socket).clear());
 }

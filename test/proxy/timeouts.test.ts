@@ -147,6 +147,13 @@ describe.concurrent('a client that sends no complete request head within timeout
     expect(upstream.seen.length).toBeGreaterThan(before);
   });
 
+  it('is disconnected after a CONNECT inside a decrypted tunnel, which is not served there', async () => {
+    const tls = await tlsViaProxy({ proxyPort: proxy.port, authority: 'api.example.com:443', ca: proxy.proxy.context.ca.certPem });
+    sockets.push(tls);
+    tls.write('CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n');
+    await expectClosedWhileOthersServed(tls);
+  });
+
   it('is disconnected when its second head on a kept-alive connection trickles', async () => {
     const socket = await dial();
     const first = readRawResponse(socket);
