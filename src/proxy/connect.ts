@@ -26,7 +26,8 @@ export function handleConnect(
   targetsSelf: SelfTargetCheck,
 ): void {
   // The head is complete; what follows has deadlines of its own.
-  deadlineOf(socket).clear();
+  const deadline = deadlineOf(socket);
+  deadline.clear();
   const rejected = checkHeaders(req.rawHeaders, req.httpVersion);
   if (rejected) {
     respondOnSocket(socket, rejected.status, `Bad CONNECT request: ${rejected.reason}.`);
@@ -58,7 +59,6 @@ export function handleConnect(
   const route = ctx.routes.route(host, port, true, rule);
   ctx.pools.prepare(route, () => ctx.leaves.secureContextSoon(host, () => {}));
   // A client that never sends its ClientHello must not hold the socket for good.
-  const deadline = deadlineOf(socket);
   deadline.arm(ctx.config.timeouts.handshake * 1000);
   void firstBytes(socket, head).then((first) => {
     deadline.clear();

@@ -54,12 +54,12 @@ function interfaceAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address));
 }
 
+export type SelfTargetCheck = (host: string, port: number) => boolean;
+
 /**
  * Decides, for a CONNECT or absolute-form host:port, whether the proxy would dial
  * itself: where upstream.resolve sends the name, or the upstream proxy when one is used.
  */
-export type SelfTargetCheck = (host: string, port: number) => boolean;
-
 export function selfTargetCheck(routes: Routes, listening: Endpoint): SelfTargetCheck {
   return (host, port) => {
     const tcp = routes.tcpTarget(host, port);
