@@ -8,9 +8,11 @@ import { handleConnect } from './connect.js';
 import type { ProxyContext } from './context.js';
 import { forwardRequest, type ForwardTarget } from './forward.js';
 import { interceptedTargets } from './intercept.js';
+import { deadlineOf, enforceHeadDeadlines } from './deadline.js';
 import { checkHeaders, isRejection, misdirected, parseRequestTarget, type Rejection } from './request-checks.js';
 import { respondOnSocket, respondText } from './respond.js';
 import { serveSelf } from './self-endpoints.js';
+import { selfTargetCheck, type SelfTargetCheck } from './self-target.js';
 import { forwardUpgrade } from './upgrade.js';
 
 export interface RunningProxy {
@@ -26,20 +28,32 @@ function httpServer(ctx: ProxyContext): Server {
     maxHeaderSize: 16 * 1024,
     requireHostHeader: false,
     keepAliveTimeout: ctx.config.timeouts.idle * 1000,
-    headersTimeout: ctx.config.timeouts.idle * 1000,
     // Uploads through a proxy may legitimately take long; idle time is bounded instead.
     requestTimeout: 0,
   });
+  enforceHeadDeadlines(server, ctx.config.timeouts.idle * 1000);
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
+    // The head passed and its answer is under way (llhttp emits the request for an
+    // unknown Transfer-Encoding, then fails on the body): no second answer, just the end.
+    if (deadlineOf(socket).inFlight > 0) {
+      socket.end();
+      return;
+    }
     respondOnSocket(socket as Socket, status, status === 431 ? 'The request header section is too large (over 16 KiB).' : `Malformed request (${err.code ?? 'parse error'}).`);
   });
   return server;
 }
+
+/**
+ * A refused request's body, if any, is never read: its framing may be the very
+ * thing refused, so the connection ends with the answer.
+ */
+const CLOSE = { connection: 'close' };
 
 /** How a request is answered: an ordinary response, or the raw socket of an Upgrade request. */
 type Reply = { res: ServerResponse } | { socket: Socket; head: Buffer };
@@ -57,8 +71,8 @@ function forwardReply(ctx: ProxyContext, log: Logger, req: IncomingMessage, repl
 /** A request on a decrypted connection: always for the CONNECT host:port. */
 function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
   const target = interceptedTargets.get(req.socket)!;
-  const reject = (r: Rejection, what: string): void => replyText(reply, r.status, `${what}: ${r.reason}.`);
-  const headerProblem = checkHeaders(req.rawHeaders);
+  const reject = (r: Rejection, what: string): void => replyText(reply, r.status, `${what}: ${r.reason}.`, CLOSE);
+  const headerProblem = checkHeaders(req.rawHeaders, req.httpVersion);
   if (headerProblem) return reject(headerProblem, 'Bad request');
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed, 'Bad request');
@@ -71,14 +85,17 @@ function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Re
   });
 }
 
-/** A request on the proxy's own port: absolute-form to forward, or origin-form for the proxy itself. */
-function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
-  const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`);
-  const headerProblem = checkHeaders(req.rawHeaders);
+/**
+ * A request on the proxy's own port: absolute-form to forward, or for the proxy
+ * itself: origin-form, or absolute-form naming the proxy's own address (a loop).
+ */
+function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply, targetsSelf: SelfTargetCheck): void {
+  const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`, CLOSE);
+  const headerProblem = checkHeaders(req.rawHeaders, req.httpVersion);
   if (headerProblem) return reject(headerProblem);
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed);
-  if (parsed.scheme === null || parsed.host === null || parsed.port === null) {
+  if (parsed.scheme === null || parsed.host === null || parsed.port === null || targetsSelf(parsed.host, parsed.port)) {
     if ('res' in reply) serveSelf(ctx, req, reply.res, parsed.path);
     else replyText(reply, 404, 'The proxy itself serves no upgrades.');
     return;
@@ -102,23 +119,27 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
   const outer = httpServer(ctx);
   const inner = httpServer(ctx);
   let nextConnId = 0;
+  // Known once the listener is bound, before any client can connect.
+  let targetsSelf: SelfTargetCheck = () => false;
   let open = 0;
   const sockets = new Set<Socket>();
 
-  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, { res }));
-  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, { socket, head }));
+  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, { res }, targetsSelf));
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, { socket, head }, targetsSelf));
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (!ctx.access.authorizes(req)) {
       respondOnSocket(socket, 407, PROXY_AUTH_REQUIRED, PROXY_AUTHENTICATE);
       return;
     }
-    handleConnect(ctx, inner, connectionLogs.get(socket) ?? ctx.logger, req, socket, head);
+    handleConnect(ctx, inner, connectionLogs.get(socket) ?? ctx.logger, req, socket, head, targetsSelf);
   });
   inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(ctx, req, { res }));
   inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(ctx, req, { socket, head }));
 
   const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
+    // Its first request head is due within timeouts.handshake; a refused client's close too.
+    deadlineOf(socket).arm(ctx.config.timeouts.handshake * 1000);
     if (!ctx.access.allowsAddress(socket.remoteAddress)) {
       respondOnSocket(socket, 403, 'This client address is not in listen.allow.');
       return;
@@ -146,6 +167,7 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
     });
   });
   const address = listener.address() as AddressInfo;
+  targetsSelf = selfTargetCheck(ctx.routes, address);
   return {
     host: address.address,
     port: address.port,
