@@ -1,0 +1,35 @@
+/** The demo's client: one HTTPS GET through the proxy, as any program would send it (CONNECT, then TLS trusting the proxy's CA). */
+import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { DemoError } from './errors.js';
+
+export interface DemoResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+const TIMEOUT_MS = 10_000;
+
+export async function getThroughProxy(options: { proxyPort: number; host: string; path: string; proxyCaPem: string }): Promise<DemoResponse> {
+  const { host } = options;
+  const signal = AbortSignal.timeout(TIMEOUT_MS);
+  const connect = httpRequest({ host: '127.0.0.1', port: options.proxyPort, method: 'CONNECT', path: `${host}:443`, headers: { host: `${host}:443` }, signal });
+  connect.end();
+  const [answer, socket] = (await once(connect, 'connect', { signal })) as [IncomingMessage, Socket];
+  try {
+    if (answer.statusCode !== 200) throw new DemoError(`the proxy answered the CONNECT to ${host}:443 with ${answer.statusCode}`);
+    const tls = tlsConnect({ socket, servername: host, ca: options.proxyCaPem });
+    await once(tls, 'secureConnect', { signal });
+    const req = httpsRequest({ createConnection: () => tls, host, path: options.path, headers: { host }, signal });
+    req.end();
+    const [res] = (await once(req, 'response', { signal })) as [IncomingMessage];
+    let body = '';
+    for await (const chunk of res) body += String(chunk);
+    return { status: res.statusCode ?? 0, body };
+  } finally {
+    socket.destroy();
+  }
+}
