@@ -8,11 +8,12 @@ import { constants } from 'node:fs';
 import { access, chmod, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { readFileWithMode, readableByOthersWarning } from '../certs/files.js';
 import { parseCertificates } from '../certs/pem.js';
 import type { Config } from '../config/types.js';
 import { CertificateError, ConfigError } from '../errors.js';
 import { buildCaCertificate } from './ca-certificate.js';
-import { describeFileError, fileExists, readFileWithMode, writeFileAtomic } from './ca-files.js';
+import { describeFileError, fileExists, writeFileAtomic } from './ca-files.js';
 import { signatureAlgorithmFor } from './x509.js';
 
 export interface CertificateAuthority {
@@ -138,24 +139,22 @@ async function loadCa(files: CaFiles, problem: Problem): Promise<CertificateAuth
 
 /**
  * Anyone who can read the CA key can mint certificates every client of this proxy trusts.
- * Docker and Kubernetes mount secrets read-only with modes such as 0444 or 0644, which
- * cannot be narrowed, so a key others can read is a warning. A generated key in ca.dir
- * was written 0600: found wider and writable, someone loosened it, and that stays an error.
+ * A brought key others can read (a secret mounted read-only) is a warning. A generated
+ * key in ca.dir was written 0600: found wider and writable, someone loosened it, and
+ * that stays an error; read-only, it is a secret mount too.
  */
 async function keyModeWarnings(files: CaFiles, mode: number, problem: Problem): Promise<string[]> {
-  if ((mode & 0o077) === 0 || process.platform === 'win32') return [];
+  const warning = readableByOthersWarning(files.keyPath, mode);
+  if (warning === null) return [];
   const { keyPath, keyField } = files;
-  const octal = `0${mode.toString(8)}`;
   if (files.generated && !(await isReadOnly(keyPath, mode))) {
     throw problem(
       keyField,
-      `${keyPath} can be accessed by other users (mode ${octal}); run \`chmod 600 ${keyPath}\` so only its owner can read it.`,
+      `${keyPath} can be accessed by other users (mode 0${mode.toString(8)}); run \`chmod 600 ${keyPath}\` so only its owner can read it.`,
       { code: 'ERR_CA_KEY_UNSAFE' },
     );
   }
-  return [
-    `${keyPath} (${keyField}) can be read by other users (mode ${octal}); fine for a read-only secret mount, otherwise run \`chmod 600 ${keyPath}\`.`,
-  ];
+  return [`${warning}.`];
 }
 
 /** A read-only mount, or a file nobody may write (Docker secrets are 0444): its mode is not this proxy's to fix. */

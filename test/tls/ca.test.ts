@@ -139,7 +139,7 @@ describe('generated CA', () => {
     const ca = await loadOrCreateCa({ dir }, CONFIG_FILE);
     const warnings = caWarnings(ca);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain(`${keyPath} (ca.dir) can be read by other users (mode 0444)`);
+    expect(warnings[0]).toContain(`${keyPath} can be read by other users (mode 0444)`);
     expect(fs.statSync(keyPath).mode & 0o777).toBe(0o444);
   });
 
@@ -268,7 +268,7 @@ describe('bring-your-own CA', () => {
       expect(ca.cert.fingerprint256).toBe(source.cert.fingerprint256);
       const warnings = caWarnings(ca);
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toContain(`${key} (ca.key) can be read by other users (mode 0${mode.toString(8)})`);
+      expect(warnings[0]).toContain(`${key} can be read by other users (mode 0${mode.toString(8)})`);
       expect(warnings[0]).toContain(`chmod 600 ${key}`);
     }
     fs.chmodSync(key, 0o600);
