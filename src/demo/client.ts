@@ -13,7 +13,24 @@ export interface DemoResponse {
 
 const TIMEOUT_MS = 10_000;
 
-export async function getThroughProxy(options: { proxyPort: number; host: string; path: string; proxyCaPem: string }): Promise<DemoResponse> {
+interface GetOptions {
+  readonly proxyPort: number;
+  readonly host: string;
+  readonly path: string;
+  readonly proxyCaPem: string;
+}
+
+export async function getThroughProxy(options: GetOptions): Promise<DemoResponse> {
+  try {
+    return await get(options);
+  } catch (err) {
+    if (err instanceof DemoError) throw err;
+    const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : (err as Error).message;
+    throw new DemoError(`the request to https://${options.host}${options.path} through the proxy failed: ${reason}`, { cause: err });
+  }
+}
+
+async function get(options: GetOptions): Promise<DemoResponse> {
   const { host } = options;
   const signal = AbortSignal.timeout(TIMEOUT_MS);
   const connect = httpRequest({ host: '127.0.0.1', port: options.proxyPort, method: 'CONNECT', path: `${host}:443`, headers: { host: `${host}:443` }, signal });

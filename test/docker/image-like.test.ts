@@ -6,8 +6,9 @@
  * imports a devDependency (Node finds no node_modules above the temp folder).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, tempDir, type RunningCli } from '../helpers/cli.js';
@@ -104,6 +105,10 @@ describe('the image, without Docker', () => {
     expect(existsSync(path.join(app, 'node_modules/pino'))).toBe(true);
     expect(existsSync(path.join(app, 'node_modules/vitest'))).toBe(false);
     expect(existsSync(path.join(app, 'node_modules/typescript'))).toBe(false);
+    // Nor anywhere Node would look from dist/: a devDependency imported there would fail to load.
+    const requireFromDist = createRequire(path.join(app, 'dist/cli.js'));
+    expect(() => requireFromDist.resolve('vitest')).toThrow(/Cannot find module/);
+    expect(requireFromDist.resolve('pino').startsWith(path.join(realpathSync(app), 'node_modules', 'pino', ''))).toBe(true);
   });
 
   it('answers /healthz, and the HEALTHCHECK script exits 0 against it', async () => {
