@@ -6,12 +6,12 @@
  * imports a devDependency (Node finds no node_modules above the temp folder).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { get } from 'node:http';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli, tempDir, type RunningCli } from '../helpers/cli.js';
+import { startCli, type RunningCli } from '../helpers/cli.js';
 import { makeCa, makeClientCert, makePkcs12, makeServerCert, writeFiles, type TestCert } from '../helpers/pki.js';
 import { httpsViaProxy } from '../helpers/proxy-client.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
@@ -27,6 +27,22 @@ let client: TestCert;
 let upstream: TestUpstream;
 let proxy: RunningCli;
 let proxyPort: number;
+
+/**
+ * A folder no ancestor of which holds node_modules, as in the image, where /app has no
+ * parent with packages: else Node would find a devDependency there and hide the mistake.
+ */
+function cleanBase(): string {
+  const hasPackagesAbove = (dir: string): boolean => {
+    for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+      if (existsSync(path.join(d, 'node_modules'))) return true;
+      if (d === path.dirname(d)) return false;
+    }
+  };
+  const base = [tmpdir(), '/var/tmp', homedir()].find((dir) => existsSync(dir) && !hasPackagesAbove(dir));
+  if (base === undefined) throw new Error(`every candidate temp folder has a node_modules above it: ${tmpdir()}, /var/tmp, ${homedir()}`);
+  return base;
+}
 
 /** `npm ci` as the image runs it; the cache makes it quick when the packages were fetched once. */
 function npmCi(cwd: string): Promise<void> {
@@ -44,7 +60,8 @@ function npmCi(cwd: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  ({ dir: root, remove } = tempDir('image'));
+  root = mkdtempSync(path.join(cleanBase(), 'mtls-proxy-image-'));
+  remove = () => rmSync(root, { recursive: true, force: true });
   app = path.join(root, 'app');
   mkdirSync(app);
   const stages = readStages(path.join(REPO, 'Dockerfile'));
@@ -106,9 +123,10 @@ describe('the image, without Docker', () => {
     expect(existsSync(path.join(app, 'node_modules/vitest'))).toBe(false);
     expect(existsSync(path.join(app, 'node_modules/typescript'))).toBe(false);
     // Nor anywhere Node would look from dist/: a devDependency imported there would fail to load.
-    const requireFromDist = createRequire(path.join(app, 'dist/cli.js'));
-    expect(() => requireFromDist.resolve('vitest')).toThrow(/Cannot find module/);
-    expect(requireFromDist.resolve('pino').startsWith(path.join(realpathSync(app), 'node_modules', 'pino', ''))).toBe(true);
+    const resolveFromDist = (name: string) =>
+      spawnSync(process.execPath, ['-p', `require.resolve(${JSON.stringify(name)})`], { cwd: path.join(app, 'dist'), env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+    expect(resolveFromDist('vitest').stderr).toContain('MODULE_NOT_FOUND');
+    expect(resolveFromDist('pino').stdout.startsWith(path.join(realpathSync(app), 'node_modules', 'pino', ''))).toBe(true);
   });
 
   it('answers /healthz, and the HEALTHCHECK script exits 0 against it', async () => {
