@@ -23,11 +23,11 @@ export interface CliResult {
 }
 
 export interface CliOptions {
+  /** Another copy of the built CLI, such as one installed the way the Docker image installs it. */
+  readonly cliPath?: string;
   readonly cwd: string;
   /** Added to PATH, the only variable inherited. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Another copy of the built CLI, such as one installed the way the Docker image installs it. */
-  readonly cliPath?: string;
 }
 
 /** PATH (for openssl and friends) and nothing else from the parent. */
