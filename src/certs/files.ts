@@ -32,6 +32,7 @@ export async function readMaterialWithMode(file: string): Promise<{ contents: Bu
   }
 }
 
+/** The file's bytes, as readMaterialWithMode reads them. */
 export async function readMaterial(file: string): Promise<Buffer> {
   return (await readMaterialWithMode(file)).contents;
 }
