@@ -14,8 +14,10 @@ export interface ClientIdentity {
   readonly keyPem: string;
   readonly leaf: X509Certificate;
   readonly summary: CertSummary;
-  /** Usable but suspicious: expired, not yet valid, self-signed. */
+  /** Usable but suspicious: expired, not yet valid, self-signed, a key file others can read. */
   readonly warnings: readonly string[];
+  /** The one of `warnings` about the key (or PKCS#12) file, which belongs to that config key. */
+  readonly keyFileWarning: string | null;
 }
 
 /** The files of one `clientCertificates` rule: cert + key, or pfx. */
@@ -126,5 +128,6 @@ export async function loadClientIdentity(source: IdentitySource, now: Date = new
     leaf,
     summary,
     warnings: Object.freeze([...(keyFileWarning === null ? [] : [keyFileWarning]), ...identityWarnings(leaf, summary, now)]),
+    keyFileWarning,
   });
 }

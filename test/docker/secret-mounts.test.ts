@@ -48,7 +48,7 @@ describe('a CA key, a client key and a PKCS#12 file mounted readable by others',
     expect(result.code, result.stderr).toBe(0);
     const warnings = result.stderr.split('\n').filter((line) => line.startsWith('warning:'));
     expect(warnings).toEqual([
-      expect.stringContaining(`warning: clientCertificates[0].cert: ${clientKeyFile} can be read by other users (mode 0444)`),
+      expect.stringContaining(`warning: clientCertificates[0].key: ${clientKeyFile} can be read by other users (mode 0444)`),
       expect.stringContaining(`warning: clientCertificates[1].pfx: ${pfxFile} can be read by other users (mode 0644)`),
       expect.stringContaining(`warning: ca: ${keyFile} can be read by other users (mode 0444); fine for a read-only secret mount, otherwise run \`chmod 600 ${keyFile}\``),
     ]);
