@@ -33,7 +33,9 @@ export async function getThroughProxy(options: GetOptions): Promise<DemoResponse
 async function get(options: GetOptions): Promise<DemoResponse> {
   const { host } = options;
   const signal = AbortSignal.timeout(TIMEOUT_MS);
-  const connect = httpRequest({ host: '127.0.0.1', port: options.proxyPort, method: 'CONNECT', path: `${host}:443`, headers: { host: `${host}:443` }, signal });
+  // agent: false, a fresh agent: Node 24's global one follows HTTP_PROXY under NODE_USE_ENV_PROXY,
+  // which may point anywhere but at the demo's own proxy.
+  const connect = httpRequest({ host: '127.0.0.1', port: options.proxyPort, method: 'CONNECT', path: `${host}:443`, headers: { host: `${host}:443` }, agent: false, signal });
   connect.end();
   const [answer, socket] = (await once(connect, 'connect', { signal })) as [IncomingMessage, Socket];
   try {

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, STACK_FRAME, tempDir, type CliResult } from '../helpers/cli.js';
+import { closedPort } from '../helpers/upstream.js';
 
 let root: string;
 let remove: () => void;
@@ -17,12 +18,12 @@ beforeAll(() => {
 afterAll(() => remove());
 
 /** Runs `demo` in an empty working folder with TMPDIR set to another empty one. */
-async function demo(name: string, args: string[] = []): Promise<{ result: CliResult; cwd: string; tmp: string }> {
+async function demo(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ result: CliResult; cwd: string; tmp: string }> {
   const cwd = path.join(root, `${name}-cwd`);
   const tmp = path.join(root, `${name}-tmp`);
   mkdirSync(cwd);
   mkdirSync(tmp);
-  const result = await runCli(['demo', ...args], { cwd, env: { TMPDIR: tmp } });
+  const result = await runCli(['demo', ...args], { cwd, env: { TMPDIR: tmp, ...env } });
   return { result, cwd, tmp };
 }
 
@@ -53,6 +54,14 @@ describe('mtls-proxy demo', () => {
     const fingerprint = (stdout: string): string | undefined => new RegExp(`^presented: .* ${FINGERPRINT}$`, 'm').exec(stdout)?.[1];
     expect(fingerprint(a.result.stdout)).toBeDefined();
     expect(fingerprint(a.result.stdout)).not.toBe(fingerprint(b.result.stdout));
+  });
+
+  it('talks to its own proxy whatever the proxy variables say (Node 24 follows them with NODE_USE_ENV_PROXY)', async () => {
+    const nowhere = `http://127.0.0.1:${await closedPort()}`;
+    const env = { HTTP_PROXY: nowhere, HTTPS_PROXY: nowhere, http_proxy: nowhere, https_proxy: nowhere, NODE_USE_ENV_PROXY: '1' };
+    const { result } = await demo('env-proxy', [], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^result: +200: /m);
   });
 
   it('fails with one error: line when it cannot make its folder', async () => {
