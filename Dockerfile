@@ -32,7 +32,7 @@ VOLUME ["/ca"]
 EXPOSE 8080
 # No curl in the image: Node asks /healthz itself.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "require('node:http').get('http://127.0.0.1:8080/healthz', (res) => process.exit(res.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
+  CMD ["node", "-e", "require('node:http').get('http://127.0.0.1:8080/healthz', { agent: false }, (res) => process.exit(res.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 # The CLI, starting the proxy by default; `docker run IMAGE check` (or ca, match, demo) runs another command.
 ENTRYPOINT ["node", "/app/dist/cli.js"]
 CMD ["start"]
