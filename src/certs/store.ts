@@ -73,7 +73,8 @@ export async function loadCertificateStore(config: Config, now: Date = new Date(
     if (!identity) return;
     identityByRule.set(rule.index, identity);
     const path = `clientCertificates[${rule.index}].${rule.pfx === undefined ? 'cert' : 'pfx'}`;
-    for (const message of identity.warnings) warnings.push({ path, message });
+    const keyPath = `clientCertificates[${rule.index}].${rule.pfx === undefined ? 'key' : 'pfx'}`;
+    for (const message of identity.warnings) warnings.push({ path: message === identity.keyFileWarning ? keyPath : path, message });
     const { daysLeft, subject, validTo } = identity.summary;
     if (daysLeft >= 0 && daysLeft < config.warnExpiryDays) {
       warnings.push({ path, message: `the client certificate ${subject} expires ${expiresIn(daysLeft)}, on ${validTo}` });

@@ -195,15 +195,6 @@ describe('configuration errors', () => {
     }
   });
 
-  it('a brought CA key that other users can read', async () => {
-    const ca = makeCa('Own CA');
-    const files = writeFiles(dir, { 'own-ca/ca.crt': ca.certPem, 'own-ca/ca.key': ca.keyPem });
-    chmodSync(files['own-ca/ca.key']!, 0o640);
-    const lines = expectConfigError(await check('own-ca.yaml', 'ca:\n  cert: own-ca/ca.crt\n  key: own-ca/ca.key\n'));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`${path.join(dir, 'own-ca.yaml')}: ca.key: ${files['own-ca/ca.key']} can be accessed by other users (mode 0640)`);
-  });
-
   it('a config file that does not exist', async () => {
     const result = await runCli(['check', '-c', 'nowhere.yaml'], { cwd: dir });
     expect(expectConfigError(result)).toEqual([`error: ${path.join(dir, 'nowhere.yaml')}: cannot read the config file: no such file`]);

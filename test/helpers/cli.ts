@@ -23,6 +23,8 @@ export interface CliResult {
 }
 
 export interface CliOptions {
+  /** Another copy of the built CLI, such as one installed the way the Docker image installs it. */
+  readonly cliPath?: string;
   readonly cwd: string;
   /** Added to PATH, the only variable inherited. */
   readonly env?: Readonly<Record<string, string>>;
@@ -36,7 +38,7 @@ function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessE
 }
 
 function spawnCli(args: readonly string[], options: CliOptions): ChildProcess {
-  return spawn(process.execPath, [CLI_PATH, ...args], {
+  return spawn(process.execPath, [options.cliPath ?? CLI_PATH, ...args], {
     cwd: options.cwd,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
