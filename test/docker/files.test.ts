@@ -178,9 +178,7 @@ describe('the systemd unit', () => {
     expect(values('ReadWritePaths')).toEqual(['/var/lib/mtls-proxy']);
   });
 
-  it('is a unit systemd-analyze accepts without a complaint, where systemd is installed', () => {
-    const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-    if (analyze.error) return;
+  it('is a unit systemd-analyze accepts without a complaint', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mtls-proxy-unit-'));
     try {
       // verify insists that ExecStart's program exists: the built CLI stands in for the installed one.
