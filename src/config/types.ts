@@ -48,6 +48,11 @@ export interface ClientCertificateRule {
   readonly ca: readonly string[];
   /** Per-rule override of upstream.verify, when set. */
   readonly verify?: boolean;
+  /**
+   * Lowest TLS version offered to this rule's upstreams; unset is Node's default.
+   * Under TLS 1.2 the client certificate crosses the wire in clear.
+   */
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 export interface TimeoutsConfig {
