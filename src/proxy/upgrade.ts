@@ -12,6 +12,9 @@ import { relaySockets } from './relay.js';
 import { logRequest, newRequestId } from './request-log.js';
 import { respondOnSocket } from './respond.js';
 
+/** Bytes a client may send before its upgrade is answered that are kept for the upstream. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
 function headerLines(headers: Record<string, string | string[] | number | undefined>): string[] {
   const lines: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
@@ -43,15 +46,27 @@ export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMess
   let controller: Dispatcher.DispatchController | null = null;
   let answered = false;
   // A client that leaves (or half-closes) before the answer can use no upgraded
-  // connection: the upstream request is aborted rather than left waiting.
+  // connection: the upstream request is aborted rather than left waiting. Only a
+  // socket that is read sees its peer leave, so it is read meanwhile; what a hasty
+  // client sends early goes upstream after the 101, up to a bound.
+  const early: Buffer[] = [head];
+  let earlyBytes = head.length;
+  const onEarly = (chunk: Buffer): void => {
+    early.push(chunk);
+    earlyBytes += chunk.length;
+    if (earlyBytes >= MAX_EARLY_BYTES) client.pause();
+  };
   const clientLeft = (): void => {
     if (!answered) controller?.abort(new MtlsProxyError('ERR_CLIENT_ABORTED', 'The client closed the connection.'));
   };
   const answer = (): void => {
     answered = true;
+    client.off('data', onEarly);
+    client.pause();
     client.off('end', clientLeft);
     client.off('close', clientLeft);
   };
+  client.on('data', onEarly);
   client.once('end', clientLeft);
   client.once('close', clientLeft);
   ctx.pools.get(route).dispatch(
@@ -69,7 +84,8 @@ export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMess
         }
         const response = endToEndHeaders(upstreamHeaders as Record<string, string | string[]>);
         writeHead(client, 101, undefined, ['connection: Upgrade', `upgrade: ${String(upstreamHeaders.upgrade ?? protocol)}`, ...headerLines(response)]);
-        if (head.length > 0) server.write(head);
+        const pending = Buffer.concat(early);
+        if (pending.length > 0) server.write(pending);
         logStatus(101);
         relaySockets(client, server as Socket, () => {});
       },
