@@ -39,7 +39,7 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
   // dialled; the leaf is minted once the upstream's ClientHello is out (or when the
   // client's arrives, if sooner), so that the upstream's work overlaps the mint.
   const route = ctx.routes.route(host, port, true, rule);
-  ctx.pools.prepare(route, () => ctx.leaves.secureContextSoon(host, () => {}));
+  ctx.pools.prepare(route, () => ctx.leaves.secureContextSoon(host, () => {}, () => !socket.destroyed));
   void firstBytes(socket, head).then((first) => {
     if (first === null) {
       socket.destroy();
