@@ -32,7 +32,8 @@ function listen(server: Server): Promise<number> {
 beforeAll(async () => {
   const pki = makeProxyPki();
   const reset = createHttpServer((req) => req.socket.destroy());
-  const impostor = createHttpsServer({ ...(({ certPem, keyPem }) => ({ cert: certPem, key: keyPem }))(makeSelfSigned('impostor.example.com')) }, (_req, res) => res.end());
+  const selfSigned = makeSelfSigned('impostor.example.com');
+  const impostor = createHttpsServer({ cert: selfSigned.certPem, key: selfSigned.keyPem }, (_req, res) => res.end());
   impostor.on('tlsClientError', () => {});
   proxy = await startTestProxy(`upstream:
   ca: ${pki.files['server-ca.pem']}
