@@ -1,19 +1,24 @@
 import type { ClientCertificateRule, Config } from '../config/types.js';
 
+function files(count: number): string {
+  return `${count} file${count === 1 ? '' : 's'}`;
+}
+
 /**
- * Names the CA set that verifies a route's upstream, in the config's own words,
- * for the `upstream tls` line and the 502 body: e.g. `system roots + upstream.ca`,
- * `clientCertificates[1].ca + upstream.ca`, `upstream.ca only (systemCA: false)`,
- * `verification off`. It mirrors what UpstreamSecureContexts builds.
+ * Which certificates verify an upstream server for `rule` (null: no rule), in a few
+ * words for a person: `system roots + upstream.ca (1 file)`,
+ * `upstream.ca (2 files) + clientCertificates[1].ca (1 file)`, or
+ * `verification off (upstream.verify: false)`. The same trust set
+ * UpstreamSecureContexts builds; for `match`, the `upstream tls` line and 502 bodies.
  */
 export function describeTrust(config: Config, rule: ClientCertificateRule | null): string {
   const { upstream } = config;
-  if (!(rule?.verify ?? upstream.verify)) return 'verification off';
-  const extra = [
-    ...(rule && rule.ca.length > 0 ? [`clientCertificates[${rule.index}].ca`] : []),
-    ...(upstream.ca.length > 0 ? ['upstream.ca'] : []),
+  if (rule?.verify === false) return `verification off (clientCertificates[${rule.index}].verify: false)`;
+  if (rule?.verify === undefined && !upstream.verify) return 'verification off (upstream.verify: false)';
+  const parts = [
+    ...(upstream.systemCA ? ['system roots'] : []),
+    ...(upstream.ca.length > 0 ? [`upstream.ca (${files(upstream.ca.length)})`] : []),
+    ...(rule && rule.ca.length > 0 ? [`clientCertificates[${rule.index}].ca (${files(rule.ca.length)})`] : []),
   ];
-  if (upstream.systemCA) return ['system roots', ...extra].join(' + ');
-  if (extra.length === 0) return 'no CA at all (systemCA: false and no upstream.ca)';
-  return `${extra.join(' + ')} only (systemCA: false)`;
+  return parts.length > 0 ? parts.join(' + ') : 'no certificate at all (upstream.systemCA: false and no ca files), so every server fails verification';
 }

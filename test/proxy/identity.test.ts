@@ -112,7 +112,7 @@ describe('an upstream that fails server verification', () => {
     expect(first.status).toBe(502);
     expect(first.headers['proxy-status']).toBe('mtls-proxy; error=tls_certificate_error; details="ERR_TLS_CERT_ALTNAME_INVALID"');
     expect(first.body).toContain(`dialled 127.0.0.1:${impostor.port}`);
-    expect(first.body).toContain('against system roots + upstream.ca');
+    expect(first.body).toContain('against system roots + upstream.ca (1 file)');
     // Under TLS 1.3 Node closes before its Certificate flight leaves (seen on Node 20 and
     // 24, not promised); what is promised is one dial, hence one handshake at most.
     expect(impostor.certificatesReceived).toBeLessThanOrEqual(1);
@@ -173,7 +173,7 @@ describe('the upstream tls line', () => {
     for (const line of lines) {
       expect(line).toMatchObject({
         address: `127.0.0.1:${upstream.port}`,
-        trust: 'system roots + upstream.ca',
+        trust: 'system roots + upstream.ca (1 file)',
         rule: '*.example.com',
         authorized: true,
         serverCert: { fingerprint256: pki.server.fingerprint256, subject: expect.any(String), issuer: expect.any(String), validTo: expect.any(String) },
