@@ -99,6 +99,7 @@ function resolvePaths(parsed: ParsedConfig, file: string | null, baseDir: string
       passphrase: rule.passphrase,
       ca: rule.ca.map(at),
       verify: rule.verify,
+      minVersion: rule.minVersion,
     };
   });
   const config: Config = {

@@ -252,6 +252,10 @@ const ruleSchema = z
     passphraseFile: filePath.optional().describe('File holding the passphrase (one trailing newline is ignored).'),
     ca: filePaths.prefault([]).describe("Extra trust for this rule's hosts only (PEM files)."),
     verify: z.boolean().optional().describe('Per-rule override of upstream.verify.'),
+    minVersion: z
+      .enum(['TLSv1.2', 'TLSv1.3'])
+      .optional()
+      .describe("Lowest TLS version for this rule's upstreams; TLSv1.3 never sends the client certificate in clear."),
   })
   .superRefine((rule, ctx) => {
     const hasPair = rule.cert !== undefined || rule.key !== undefined;

@@ -45,6 +45,11 @@ export interface ClientCertificateRule {
   readonly pfx?: string;
   /** Already read from `passphrase` or `passphraseFile` (trailing newline stripped). */
   readonly passphrase?: string;
+  /**
+   * Lowest TLS version offered to this rule's upstreams; unset is Node's default.
+   * Under TLS 1.2 the client certificate crosses the wire in clear.
+   */
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
   readonly ca: readonly string[];
   /** Per-rule override of upstream.verify, when set. */
   readonly verify?: boolean;

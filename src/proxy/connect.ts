@@ -59,7 +59,7 @@ export function handleConnect(
   // dialled; the leaf is minted once the upstream's ClientHello is out (or when the
   // client's arrives, if sooner), so that the upstream's work overlaps the mint.
   const route = ctx.routes.route(host, port, true, rule);
-  ctx.pools.prepare(route, () => ctx.leaves.secureContextSoon(host, () => {}));
+  ctx.pools.prepare(route, () => ctx.leaves.secureContextSoon(host, () => {}, () => !socket.destroyed));
   // A client that never sends its ClientHello must not hold the socket for good.
   deadline.arm(ctx.config.timeouts.handshake * 1000);
   void firstBytes(socket, head).then((first) => {

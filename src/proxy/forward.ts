@@ -5,7 +5,10 @@ import type { Logger } from '../log/logger.js';
 import type { UpstreamRoute } from '../upstream/route.js';
 import type { ProxyContext } from './context.js';
 import { endToEndHeaders } from './hop-by-hop.js';
-import { classifyUpstreamError, proxyStatusHeader } from './proxy-status.js';
+import { formatAuthority } from '../match/host.js';
+import { describeTcpTarget } from '../upstream/dial.js';
+import { describeTrust } from '../upstream/trust.js';
+import { classifyUpstreamError, proxyStatusHeader, type UpstreamFailure } from './proxy-status.js';
 import { logRequest, newRequestId } from './request-log.js';
 import { respondText } from './respond.js';
 
@@ -88,6 +91,16 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 }
 
+/** Sorts an upstream failure for the client's answer, and logs the contract's `upstream error` line. */
+export function upstreamFailure(ctx: ProxyContext, log: Logger, route: UpstreamRoute, err: Error): UpstreamFailure {
+  const failure = classifyUpstreamError(err, formatAuthority(route.host, route.port), route.rule !== null, {
+    ...describeTcpTarget(route.tcp),
+    trust: describeTrust(ctx.config, route.rule),
+  });
+  log.warn({ host: route.host, port: route.port, code: failure.details, error: failure.sentence }, 'upstream error');
+  return failure;
+}
+
 /** Relays one request to its upstream and the response back, streaming both bodies with backpressure. */
 export function forwardRequest(ctx: ProxyContext, log: Logger, req: IncomingMessage, res: ServerResponse, target: ForwardTarget): void {
   const startedAt = performance.now();
@@ -95,8 +108,7 @@ export function forwardRequest(ctx: ProxyContext, log: Logger, req: IncomingMess
   const { route } = target;
 
   const relay = new ResponseRelay(res, (err) => {
-    const failure = classifyUpstreamError(err, `${route.host}:${route.port}`, route.rule !== null);
-    log.warn({ host: route.host, port: route.port, code: failure.details, error: failure.sentence }, 'upstream error');
+    const failure = upstreamFailure(ctx, log, route, err);
     if (res.headersSent) {
       // The client must see a broken response, never a clean-looking end.
       res.destroy();

@@ -53,7 +53,7 @@ export function terminateClientTls(ctx: ProxyContext, inner: Server, socket: Soc
     if (socket.destroyed) return;
     socket.unshift(first);
     serveDecrypted(ctx, inner, socket, secureContext, target);
-  });
+  }, () => !socket.destroyed);
 }
 
 function serveDecrypted(ctx: ProxyContext, inner: Server, socket: Socket, secureContext: SecureContext, target: InterceptedTarget): void {

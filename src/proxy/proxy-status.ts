@@ -1,3 +1,5 @@
+import { SERVER_VERIFICATION_CODES } from '../upstream/verification.js';
+
 /**
  * Which answer the client gets for which upstream failure: a pure mapping from
  * a Node/undici error to an HTTP status and an RFC 9209 Proxy-Status error type.
@@ -24,24 +26,6 @@ export interface UpstreamFailure {
   sentence: string;
 }
 
-const CERT_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'INVALID_PURPOSE',
-  'HOSTNAME_MISMATCH',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_UPSTREAM_CERT_NO_SAN',
-  'ERR_UPSTREAM_CERT_PARTIAL_WILDCARD',
-]);
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EADDRNOTAVAIL']);
@@ -68,8 +52,19 @@ function alertName(code: string): string | null {
 
 const CLIENT_CERT_ALERTS = new Set(['certificate_required', 'bad_certificate', 'handshake_failure', 'unknown_ca', 'certificate_unknown', 'access_denied', 'certificate_expired', 'certificate_revoked', 'unsupported_certificate']);
 
-export function classifyUpstreamError(err: unknown, target: string, hasClientCert: boolean): UpstreamFailure {
+/** What the 502 body says beyond host:port: where the connection really went and what verified it. */
+export interface DialDetails {
+  /** The address dialled (after upstream.resolve), `via` the upstream proxy when used. */
+  readonly address: string;
+  readonly via?: string;
+  /** Which CA set verifies the server (describeTrust). */
+  readonly trust: string;
+}
+
+export function classifyUpstreamError(err: unknown, label: string, hasClientCert: boolean, dial?: DialDetails): UpstreamFailure {
   const code = codeOf(err);
+  const dialled = dial && (dial.address !== label || dial.via) ? ` (dialled ${dial.address}${dial.via ? ` via ${dial.via}` : ''})` : '';
+  const target = label + dialled;
   if (DNS_CODES.has(code)) {
     return { status: 502, type: 'dns_error', details: code, sentence: `The name ${target} could not be resolved (${code}); check the host name or map it with upstream.resolve.` };
   }
@@ -89,8 +84,9 @@ export function classifyUpstreamError(err: unknown, target: string, hasClientCer
   if (code === 'UND_ERR_HEADERS_TIMEOUT') {
     return { status: 504, type: 'http_response_timeout', details: code, sentence: `${target} did not send response headers in time; raise timeouts.response if it is slow.` };
   }
-  if (CERT_CODES.has(code)) {
-    return { status: 502, type: 'tls_certificate_error', details: code, sentence: `The certificate of ${target} failed verification (${code}); trust its CA with upstream.ca or the rule's ca, or set verify: false on the rule for this host.` };
+  if (SERVER_VERIFICATION_CODES.has(code)) {
+    const against = dial ? ` against ${dial.trust}` : '';
+    return { status: 502, type: 'tls_certificate_error', details: code, sentence: `The certificate of ${target} failed verification (${code})${against}; trust its CA with upstream.ca or the rule's ca, or set verify: false on the rule for this host.` };
   }
   const alert = alertName(code);
   if (alert) {

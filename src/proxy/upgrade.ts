@@ -2,14 +2,18 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { MtlsProxyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ProxyContext } from './context.js';
-import type { ForwardTarget } from './forward.js';
+import { upstreamFailure, type ForwardTarget } from './forward.js';
 import { endToEndHeaders } from './hop-by-hop.js';
-import { classifyUpstreamError, proxyStatusHeader } from './proxy-status.js';
+import { proxyStatusHeader } from './proxy-status.js';
 import { relaySockets } from './relay.js';
 import { logRequest, newRequestId } from './request-log.js';
 import { respondOnSocket } from './respond.js';
+
+/** Bytes a client may send before its upgrade is answered that are kept for the upstream. */
+const MAX_EARLY_BYTES = 64 * 1024;
 
 function headerLines(headers: Record<string, string | string[] | number | undefined>): string[] {
   const lines: string[] = [];
@@ -39,24 +43,55 @@ export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMess
   const id = newRequestId();
   const logStatus = (status: number): void => logRequest(ctx, log, route, { id, method: req.method, path: target.path, status, startedAt });
   let refusal = 0;
+  let controller: Dispatcher.DispatchController | null = null;
+  let answered = false;
+  // A client that leaves (or half-closes) before the answer can use no upgraded
+  // connection: the upstream request is aborted rather than left waiting. Only a
+  // socket that is read sees its peer leave, so it is read meanwhile; what a hasty
+  // client sends early goes upstream after the 101, up to a bound.
+  const early: Buffer[] = [head];
+  let earlyBytes = head.length;
+  const onEarly = (chunk: Buffer): void => {
+    early.push(chunk);
+    earlyBytes += chunk.length;
+    if (earlyBytes >= MAX_EARLY_BYTES) client.pause();
+  };
+  const clientLeft = (): void => {
+    if (!answered) controller?.abort(new MtlsProxyError('ERR_CLIENT_ABORTED', 'The client closed the connection.'));
+  };
+  const answer = (): void => {
+    answered = true;
+    client.off('data', onEarly);
+    client.pause();
+    client.off('end', clientLeft);
+    client.off('close', clientLeft);
+  };
+  client.on('data', onEarly);
+  client.once('end', clientLeft);
+  client.once('close', clientLeft);
   ctx.pools.get(route).dispatch(
     { path: target.path, method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers: headers as Record<string, string>, upgrade: protocol },
     {
-      // Its presence is what tells undici this handler speaks its newer API.
-      onRequestStart() {},
+      onRequestStart(started) {
+        controller = started;
+        if (client.destroyed || client.readableEnded) clientLeft();
+      },
       onRequestUpgrade(_controller, _status, upstreamHeaders, server) {
+        answer();
         if (client.destroyed) {
           server.destroy();
           return;
         }
         const response = endToEndHeaders(upstreamHeaders as Record<string, string | string[]>);
         writeHead(client, 101, undefined, ['connection: Upgrade', `upgrade: ${String(upstreamHeaders.upgrade ?? protocol)}`, ...headerLines(response)]);
-        if (head.length > 0) server.write(head);
+        const pending = Buffer.concat(early);
+        if (pending.length > 0) server.write(pending);
         logStatus(101);
         relaySockets(client, server as Socket, () => {});
       },
       onResponseStart(_controller, status, upstreamHeaders, statusMessage) {
         if (status < 200) return;
+        answer();
         refusal = status;
         // The body is sent as undici decodes it: delimited by its length, or by the close.
         writeHead(client, status, statusMessage, [...headerLines(endToEndHeaders(upstreamHeaders)), 'connection: close']);
@@ -71,8 +106,14 @@ export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMess
         logStatus(refusal);
       },
       onResponseError(_controller, err) {
-        const failure = classifyUpstreamError(err, `${route.host}:${route.port}`, route.rule !== null);
-        log.warn({ host: route.host, port: route.port, code: failure.details, error: failure.sentence }, 'upstream error');
+        if (!answered && (client.destroyed || client.readableEnded)) {
+          answer();
+          client.destroy();
+          logRequest(ctx, log, route, { id, method: req.method, path: target.path, status: null, startedAt, aborted: true });
+          return;
+        }
+        answer();
+        const failure = upstreamFailure(ctx, log, route, err);
         if (refusal !== 0) {
           // Part of the refusal is already out: the client must see it broken off.
           client.destroy();

@@ -15,7 +15,7 @@ export type ContextCallback = (err: Error | null, context: tls.SecureContext | n
 
 export class LeafContexts {
   readonly #contexts: LRUCache<string, tls.SecureContext>;
-  readonly #waiting: Array<{ host: string; callback: ContextCallback }> = [];
+  readonly #waiting: Array<{ host: string; callback: ContextCallback; wanted: () => boolean }> = [];
   #draining = false;
 
   readonly #ca: CertificateAuthority;
@@ -53,20 +53,35 @@ export class LeafContexts {
   /**
    * The context at once when cached; otherwise minted on a later turn of the event
    * loop, one host a turn. A burst of new hosts then lets the I/O of connections to
-   * known hosts run between mints instead of waiting for all of them.
+   * known hosts run between mints instead of waiting for all of them. A host
+   * whose `wanted()` is false by its turn (its client left) is dropped unminted,
+   * its callback never called.
    */
-  secureContextSoon(host: string, callback: ContextCallback): void {
+  secureContextSoon(host: string, callback: ContextCallback, wanted: () => boolean = () => true): void {
     const cached = this.#contexts.get(host);
     if (cached) return callback(null, cached);
-    this.#waiting.push({ host, callback });
+    this.#waiting.push({ host, callback, wanted });
     if (!this.#draining) {
       this.#draining = true;
       setImmediate(this.#mintNext);
     }
   }
 
+  /** Hosts waiting for a mint, for tests and metrics. */
+  get pending(): number {
+    return this.#waiting.length;
+  }
+
+  /** Leaves held in the cache (at most `max`). */
+  get size(): number {
+    return this.#contexts.size;
+  }
+
   readonly #mintNext = (): void => {
-    const next = this.#waiting.shift();
+    // A client that left while its host waited costs no mint: a burst of clients
+    // that connect and go leaves nothing behind but entries skipped in one turn.
+    let next = this.#waiting.shift();
+    while (next && !next.wanted()) next = this.#waiting.shift();
     if (next) this.#deliver(next.host, next.callback);
     if (this.#waiting.length > 0) setImmediate(this.#mintNext);
     else this.#draining = false;

@@ -5,9 +5,10 @@ import { MtlsProxyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { summarizeCertificate, type CertSummary } from '../certs/summary.js';
 import { formatAuthority, isIpLiteral } from '../match/host.js';
-import { dialTcp } from './dial.js';
+import { describeTcpTarget, dialTcp } from './dial.js';
 import { strictServerIdentity } from './server-identity.js';
 import type { UpstreamRoute } from './route.js';
+import { verificationCode, VerificationBackoffError, type VerificationBackoff } from './verification.js';
 
 export interface ConnectorOptions {
   route: UpstreamRoute;
@@ -17,7 +18,17 @@ export interface ConnectorOptions {
   handshakeTimeoutMs: number;
   /** How long a connection dialled ahead may wait unused. */
   idleTimeoutMs: number;
+  /** Which CA set verifies this route's server, as describeTrust words it. */
+  trust: string;
+  /** Shared by every route of one config: host:port pairs not to offer the certificate to for now. */
+  backoff: VerificationBackoff;
   logger: Logger;
+}
+
+/** A TLS session to resume, with the server certificate it was made with (a resumed handshake carries none). */
+interface SavedSession {
+  readonly ticket: Buffer;
+  readonly serverCert: ServerCertFields | null;
 }
 
 /**
@@ -34,7 +45,7 @@ export type Connector = buildConnector.connector & { warm(started: () => void): 
 export function createConnector(options: ConnectorOptions): Connector {
   const { route, logger } = options;
   const label = formatAuthority(route.host, route.port);
-  let session: Buffer | undefined;
+  let session: SavedSession | undefined;
   // The route's identity, the same on every connection: summarized once.
   let clientCert: ClientCertFields | null | undefined;
   // One connection dialled ahead (see warm); taken by the next connect.
@@ -42,18 +53,24 @@ export function createConnector(options: ConnectorOptions): Connector {
   let spareIdle: NodeJS.Timeout | undefined;
 
   const dial = async (started?: () => void): Promise<Socket> => {
+    const withheld = backedOff();
+    if (withheld) {
+      started?.();
+      throw withheld;
+    }
     const tcp = await dialTcp(route.tcp, options.connectTimeoutMs, label);
     if (!route.tls) {
       started?.();
       return tcp;
     }
+    const offered = session;
     return new Promise((resolve, reject) => {
       const tls = tlsConnect({
         socket: tcp,
         // RFC 6066 §3: no SNI for IP literals.
         ...(isIpLiteral(route.host) !== 0 ? {} : { servername: route.host }),
         secureContext: options.secureContext,
-        session,
+        session: offered?.ticket,
         rejectUnauthorized: route.verify,
         checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
         ALPNProtocols: ['http/1.1'],
@@ -62,6 +79,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       const fail = (err: Error): void => {
         clearTimeout(timer);
         tls.destroy();
+        backOffAfter(err);
         reject(err);
       };
       const timer = setTimeout(
@@ -69,14 +87,23 @@ export function createConnector(options: ConnectorOptions): Connector {
         options.handshakeTimeoutMs,
       );
       tls.once('error', fail);
-      tls.on('session', (s: Buffer) => {
-        session = s;
-      });
+      // Under TLS 1.2 the ticket can come before the server is verified: a session
+      // is kept only from a handshake that succeeded, so a failure is never resumed.
+      let verified = false;
+      let early: Buffer | undefined;
+      let serverCert: ServerCertFields | null = null;
+      const save = (ticket: Buffer): void => {
+        session = { ticket, serverCert };
+      };
+      tls.on('session', (ticket: Buffer) => (verified ? save(ticket) : (early = ticket)));
       tls.once('secureConnect', () => {
         clearTimeout(timer);
         tls.off('error', fail);
+        verified = true;
         clientCert ??= clientCertFields(route, tls);
-        logUpstreamTls(logger, route, tls, clientCert);
+        serverCert = serverCertFields(tls) ?? (tls.isSessionReused() ? (offered?.serverCert ?? null) : null);
+        if (early) save(early);
+        logUpstreamTls(logger, route, tls, { clientCert, serverCert, trust: options.trust });
         // A TLS 1.3 server refuses a client certificate only after the client's side
         // of the handshake is done, and Node leaves the socket open on that alert:
         // closing it at once makes the alert, not the 'other side closed' that
@@ -87,15 +114,31 @@ export function createConnector(options: ConnectorOptions): Connector {
     });
   };
 
+  /** The error a dial gets while the route's host:port is backed off; null when it may dial. */
+  const backedOff = (): VerificationBackoffError | null => {
+    if (!route.rule) return null;
+    const active = options.backoff.active(label, Date.now());
+    return active && new VerificationBackoffError(active.error.code, label, active.secondsLeft, active.error);
+  };
+
+  const backOffAfter = (err: Error): void => {
+    const code = verificationCode(err);
+    // Only a handshake that offered the certificate needs holding back.
+    if (!route.rule || code === null) return;
+    if (!options.backoff.fail(label, Object.assign(err, { code }), Date.now())) return;
+    logger.warn(
+      { host: route.host, port: route.port, ...describeTcpTarget(route.tcp), rule: route.rule.host, code, error: err.message, backoffSeconds: options.backoff.durationSeconds },
+      'client certificate withheld',
+    );
+  };
+
   const connector = ((_undiciOptions, callback) => {
     const ready = spare ?? dial();
     spare = null;
     clearTimeout(spareIdle);
-    ready.then(
-      (socket) => (socket.destroyed ? dial() : socket),
-      // A failed spare is retried once, so its error is reported for a request that asked.
-      () => dial(),
-    ).then(
+    // A failed dial is never retried: the request gets its error. A retry would hand
+    // the client certificate once more to a server that just failed verification.
+    ready.then((socket) => (socket.destroyed ? dial() : socket)).then(
       (socket) => callback(null, socket),
       (err: Error) => callback(err, null),
     );
@@ -107,7 +150,7 @@ export function createConnector(options: ConnectorOptions): Connector {
    * side instead of one after the other. An unused spare is closed after idle time.
    */
   connector.warm = (started) => {
-    if (spare) return started();
+    if (spare || backedOff()) return started();
     let notify: (() => void) | null = started;
     const once = (): void => {
       notify?.();
@@ -134,6 +177,7 @@ export function createConnector(options: ConnectorOptions): Connector {
 }
 
 type ClientCertFields = Pick<CertSummary, 'subject' | 'issuer' | 'serialNumber' | 'fingerprint256' | 'validTo'>;
+type ServerCertFields = Pick<CertSummary, 'subject' | 'issuer' | 'fingerprint256' | 'validTo'>;
 
 function clientCertFields(route: UpstreamRoute, socket: TLSSocket): ClientCertFields | null {
   const local = route.rule ? socket.getX509Certificate() : undefined;
@@ -142,21 +186,29 @@ function clientCertFields(route: UpstreamRoute, socket: TLSSocket): ClientCertFi
   return { subject, issuer, serialNumber, fingerprint256, validTo };
 }
 
-function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket, clientCert: ClientCertFields | null): void {
+function serverCertFields(socket: TLSSocket): ServerCertFields | null {
   const peer = socket.getPeerX509Certificate();
-  const server = peer ? summarizeCertificate(peer) : null;
+  if (!peer) return null;
+  const { subject, issuer, fingerprint256, validTo } = summarizeCertificate(peer);
+  return { subject, issuer, fingerprint256, validTo };
+}
+
+interface TlsFields {
+  clientCert: ClientCertFields | null;
+  serverCert: ServerCertFields | null;
+  trust: string;
+}
+
+function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket, fields: TlsFields): void {
   logger.info(
     {
       host: route.host,
       port: route.port,
+      ...describeTcpTarget(route.tcp),
       rule: route.rule?.host ?? null,
-      clientCert,
-      serverCert: server && {
-        subject: server.subject,
-        issuer: server.issuer,
-        fingerprint256: server.fingerprint256,
-        validTo: server.validTo,
-      },
+      clientCert: fields.clientCert,
+      serverCert: fields.serverCert,
+      trust: fields.trust,
       authorized: socket.authorized,
       ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
       protocol: socket.getProtocol(),

@@ -10,6 +10,12 @@ export interface TcpTarget {
   readonly via: URL | null;
 }
 
+/** Where a TCP leg goes, for logs and messages: `address` host:port, `via` the upstream proxy (never its credentials). */
+export function describeTcpTarget(target: TcpTarget): { address: string; via?: string } {
+  const address = formatAuthority(target.address, target.port);
+  return target.via ? { address, via: `${target.via.hostname}:${target.via.port || 80}` } : { address };
+}
+
 /**
  * Opens the TCP leg to an upstream (directly or through a CONNECT on the upstream
  * proxy) under timeouts.connect. `label` names the host as the user wrote it.

@@ -6,6 +6,8 @@ import type { Logger } from '../log/logger.js';
 import { createConnector, type Connector } from './connector.js';
 import type { UpstreamRoute } from './route.js';
 import { UpstreamSecureContexts } from './secure-contexts.js';
+import { describeTrust } from './trust.js';
+import { VerificationBackoff } from './verification.js';
 
 // undici's index also loads fetch, WebSocket and caches, about 9 MiB of RSS the
 // proxy never uses; its Pool module alone is the same class.
@@ -25,6 +27,7 @@ interface PoolEntry {
 export class UpstreamPools {
   readonly #pools = new Map<string, PoolEntry>();
   readonly #contexts: UpstreamSecureContexts;
+  readonly #backoff = new VerificationBackoff();
   readonly #config: Config;
   readonly #logger: Logger;
 
@@ -67,6 +70,8 @@ export class UpstreamPools {
       connectTimeoutMs: timeouts.connect * 1000,
       handshakeTimeoutMs: timeouts.handshake * 1000,
       idleTimeoutMs: timeouts.idle * 1000,
+      trust: describeTrust(this.#config, route.rule),
+      backoff: this.#backoff,
       logger: this.#logger,
     });
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;

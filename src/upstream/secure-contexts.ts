@@ -50,9 +50,11 @@ export class UpstreamSecureContexts {
     // Node's `ca` option replaces the default roots rather than adding to them.
     const ca = upstream.systemCA ? (extra.length > 0 ? [...this.#systemRoots, ...extra] : undefined) : extra;
     const identity = ruleIndex >= 0 ? this.#store.identity(ruleIndex) : undefined;
+    const minVersion = ruleIndex >= 0 ? this.#config.clientCertificates[ruleIndex]?.minVersion : undefined;
     return createSecureContext({
       ...(ca ? { ca } : {}),
       ...(identity ? { cert: identity.certChainPem, key: identity.keyPem } : {}),
+      ...(minVersion ? { minVersion } : {}),
     });
   }
 }

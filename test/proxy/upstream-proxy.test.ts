@@ -78,6 +78,8 @@ describe('upstream.proxy', () => {
     expect(corp.targets.join(' ')).not.toContain('api.example.com');
     expect(corp.auth.at(-1)).toBe(`Basic ${Buffer.from('me:s3cret pass').toString('base64')}`);
     expect(JSON.stringify(proxy.lines)).not.toContain('s3cret');
+    const tls = await proxy.waitForLog('upstream tls', (l) => l.host === 'api.example.com');
+    expect(tls).toMatchObject({ address: `127.0.0.1:${upstream.port}`, via: `127.0.0.1:${corp.port}` });
   });
 
   it('goes direct for a host in noProxy', async () => {

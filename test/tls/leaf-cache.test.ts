@@ -149,6 +149,23 @@ describe('LeafContexts.secureContextSoon', () => {
   });
 });
 
+describe('LeafContexts.secureContextSoon for a client that left', () => {
+  it('skips the mint of a host no longer wanted, and never calls its callback', async () => {
+    const small = new LeafContexts(ca, { max: 10 });
+    const delivered: string[] = [];
+    let leftAlready = false;
+    small.secureContextSoon('first.example.com', () => delivered.push('first'));
+    small.secureContextSoon('gone.example.com', () => delivered.push('gone'), () => !leftAlready);
+    const last = new Promise<void>((resolve) => small.secureContextSoon('last.example.com', () => resolve()));
+    expect(small.pending).toBe(3);
+    leftAlready = true;
+    await last;
+    expect(delivered).toEqual(['first']);
+    expect(small.pending).toBe(0);
+    expect(small.size).toBe(2);
+  });
+});
+
 describe('a brought intermediate CA', () => {
   it('sends its chain with every leaf, so clients that trust only the root accept it', async () => {
     const root = makeCa('Brought Root');

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createConnector, type Connector } from '../../src/upstream/connector.js';
 import type { UpstreamRoute } from '../../src/upstream/route.js';
+import { VerificationBackoff } from '../../src/upstream/verification.js';
 import { closedPort } from '../helpers/upstream.js';
 
 const servers: net.Server[] = [];
@@ -49,6 +50,8 @@ function connectorTo(port: number): Connector {
     connectTimeoutMs: 5000,
     handshakeTimeoutMs: 5000,
     idleTimeoutMs: 5000,
+    trust: 'system roots',
+    backoff: new VerificationBackoff(),
     logger: pino({ enabled: false }),
   });
 }
