@@ -1,0 +1,110 @@
+/**
+ * http/https agents that reach every host through an HTTP proxy's CONNECT tunnel,
+ * except hosts NO_PROXY sends direct. Node 20's http and https read no proxy
+ * variable, so the preload installs these as the global agents.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { bypassesProxy, parseNoProxy } from './no-proxy.cjs';
+
+type Entries = ReturnType<typeof parseNoProxy>;
+type ConnectionOptions = http.ClientRequestArgs & tls.ConnectionOptions;
+type Done = (err: Error | null, socket: Duplex) => void;
+
+export interface ProxySettings {
+  readonly proxy: URL;
+  readonly noProxy: Entries;
+}
+
+const HEAD_LIMIT = 16 * 1024;
+
+/** Basic credentials from the proxy URL's userinfo, percent-decoded. */
+function proxyAuthorization(proxy: URL): string {
+  if (proxy.username === '' && proxy.password === '') return '';
+  const pair = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return `Proxy-Authorization: Basic ${Buffer.from(pair).toString('base64')}\r\n`;
+}
+
+/** Opens a CONNECT tunnel to host:port; `done` gets the raw socket once the proxy answered 2xx. */
+export function openTunnel(settings: ProxySettings, host: string, port: number, done: (err: Error | null, socket?: net.Socket) => void): net.Socket {
+  const { proxy } = settings;
+  const proxyHost = proxy.hostname.replace(/^\[(.*)\]$/, '$1');
+  const socket = net.connect(Number(proxy.port || 80), proxyHost);
+  const authority = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+  socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${proxyAuthorization(proxy)}\r\n`);
+  let head = Buffer.alloc(0);
+  const fail = (err: Error): void => {
+    socket.off('data', onData);
+    socket.destroy();
+    done(err);
+  };
+  const onData = (chunk: Buffer): void => {
+    head = Buffer.concat([head, chunk]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end === -1) {
+      if (head.length > HEAD_LIMIT) fail(new Error(`the proxy ${proxy.host} sent an oversized answer to CONNECT`));
+      return;
+    }
+    socket.off('data', onData);
+    socket.off('error', fail);
+    const status = /^HTTP\/1\.[01] (\d{3})/.exec(head.subarray(0, end).toString('latin1'))?.[1];
+    if (status === undefined || !status.startsWith('2')) {
+      socket.destroy();
+      done(new Error(`the proxy ${proxy.host} answered CONNECT ${authority} with ${status ?? 'no HTTP status'}`));
+      return;
+    }
+    const rest = head.subarray(end + 4);
+    if (rest.length > 0) socket.unshift(rest);
+    done(null, socket);
+  };
+  socket.on('data', onData);
+  socket.once('error', fail);
+  return socket;
+}
+
+function targetOf(options: ConnectionOptions): { host: string; port: number } {
+  return { host: options.host ?? 'localhost', port: Number(options.port) };
+}
+
+/** Plain http:// through a CONNECT tunnel: the request itself stays in origin form. */
+export class TunnelHttpAgent extends http.Agent {
+  readonly #settings: ProxySettings;
+
+  constructor(settings: ProxySettings, options?: http.AgentOptions) {
+    super(options);
+    this.#settings = settings;
+  }
+
+  override createConnection(options: ConnectionOptions, done?: Done): Duplex | null | undefined {
+    const { host, port } = targetOf(options);
+    if (done === undefined || bypassesProxy(this.#settings.noProxy, host, port)) return super.createConnection(options, done);
+    openTunnel(this.#settings, host, port, (err, socket) => done(err, socket as Duplex));
+    return undefined;
+  }
+}
+
+/** https:// through a CONNECT tunnel: TLS runs end to end inside it, with the request's own TLS options. */
+export class TunnelHttpsAgent extends https.Agent {
+  readonly #settings: ProxySettings;
+
+  constructor(settings: ProxySettings, options?: https.AgentOptions) {
+    super(options);
+    this.#settings = settings;
+  }
+
+  override createConnection(options: ConnectionOptions, done?: Done): Duplex | null | undefined {
+    const { host, port } = targetOf(options);
+    if (done === undefined || bypassesProxy(this.#settings.noProxy, host, port)) return super.createConnection(options, done);
+    openTunnel(this.#settings, host, port, (err, socket) => {
+      if (err || !socket) return done(err ?? new Error('no tunnel'), socket as unknown as Duplex);
+      // RFC 6066 §3: no SNI for IP literals, as https.Agent does.
+      const servername = options.servername ?? (net.isIP(host) === 0 ? host : undefined);
+      const secure = tls.connect({ ...options, ...(servername === undefined ? {} : { servername }), socket, path: undefined });
+      done(null, secure);
+    });
+    return undefined;
+  }
+}
