@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
+import { keyLogWriter } from '../log/keylog.js';
 import type { ProxyContext, InterceptedTarget } from './context.js';
 
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -56,6 +57,8 @@ export function terminateClientTls(ctx: ProxyContext, inner: Server, socket: Soc
 
 function serveDecrypted(ctx: ProxyContext, inner: Server, socket: Socket, secureContext: SecureContext, target: InterceptedTarget): void {
   const downstream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+  // Only when asked: a 'keylog' listener makes OpenSSL hand every secret to JavaScript.
+  if (ctx.config.log.keylog !== undefined) downstream.on('keylog', keyLogWriter(ctx.config.log.keylog));
   const timer = setTimeout(() => downstream.destroy(), ctx.config.timeouts.handshake * 1000);
   downstream.once('secure', () => clearTimeout(timer));
   downstream.on('error', (err: Error & { code?: string }) => {

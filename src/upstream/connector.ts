@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
 import { MtlsProxyError } from '../errors.js';
+import { keyLogWriter } from '../log/keylog.js';
 import type { Logger } from '../log/logger.js';
 import { summarizeCertificate, type CertSummary } from '../certs/summary.js';
 import { formatAuthority, isIpLiteral } from '../match/host.js';
@@ -18,6 +19,8 @@ export interface ConnectorOptions {
   /** How long a connection dialled ahead may wait unused. */
   idleTimeoutMs: number;
   logger: Logger;
+  /** log.keylog: where this side's TLS secrets go, when set. */
+  keylogFile?: string;
 }
 
 /**
@@ -58,6 +61,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
         ALPNProtocols: ['http/1.1'],
       });
+      if (options.keylogFile !== undefined) tls.on('keylog', keyLogWriter(options.keylogFile));
       started?.();
       const fail = (err: Error): void => {
         clearTimeout(timer);

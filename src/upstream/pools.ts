@@ -68,6 +68,7 @@ export class UpstreamPools {
       handshakeTimeoutMs: timeouts.handshake * 1000,
       idleTimeoutMs: timeouts.idle * 1000,
       logger: this.#logger,
+      ...(this.#config.log.keylog === undefined ? {} : { keylogFile: this.#config.log.keylog }),
     });
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;
     const pool = new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {
