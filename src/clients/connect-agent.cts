@@ -14,6 +14,11 @@ type Entries = ReturnType<typeof parseNoProxy>;
 type ConnectionOptions = http.ClientRequestArgs & tls.ConnectionOptions;
 type Done = (err: Error | null, socket: Duplex) => void;
 
+/** Node's Agent reads only the error when there is one; its typings ask for a socket all the same. */
+function tunnelled(done: Done): (err: Error | null, socket?: Duplex) => void {
+  return (err, socket) => (err || !socket ? (done as (err: Error) => void)(err ?? new Error('no tunnel')) : done(null, socket));
+}
+
 export interface ProxySettings {
   readonly proxy: URL;
   readonly noProxy: Entries;
@@ -29,7 +34,7 @@ function proxyAuthorization(proxy: URL): string {
 }
 
 /** Opens a CONNECT tunnel to host:port; `done` gets the raw socket once the proxy answered 2xx. */
-export function openTunnel(settings: ProxySettings, host: string, port: number, done: (err: Error | null, socket?: net.Socket) => void): net.Socket {
+export function openTunnel(settings: ProxySettings, host: string, port: number, done: (err: Error | null, socket?: net.Socket) => void): void {
   const { proxy } = settings;
   const proxyHost = proxy.hostname.replace(/^\[(.*)\]$/, '$1');
   const socket = net.connect(Number(proxy.port || 80), proxyHost);
@@ -62,7 +67,6 @@ export function openTunnel(settings: ProxySettings, host: string, port: number, 
   };
   socket.on('data', onData);
   socket.once('error', fail);
-  return socket;
 }
 
 function targetOf(options: ConnectionOptions): { host: string; port: number } {
@@ -81,7 +85,7 @@ export class TunnelHttpAgent extends http.Agent {
   override createConnection(options: ConnectionOptions, done?: Done): Duplex | null | undefined {
     const { host, port } = targetOf(options);
     if (done === undefined || bypassesProxy(this.#settings.noProxy, host, port)) return super.createConnection(options, done);
-    openTunnel(this.#settings, host, port, (err, socket) => done(err, socket as Duplex));
+    openTunnel(this.#settings, host, port, tunnelled(done));
     return undefined;
   }
 }
@@ -98,12 +102,13 @@ export class TunnelHttpsAgent extends https.Agent {
   override createConnection(options: ConnectionOptions, done?: Done): Duplex | null | undefined {
     const { host, port } = targetOf(options);
     if (done === undefined || bypassesProxy(this.#settings.noProxy, host, port)) return super.createConnection(options, done);
+    const connected = tunnelled(done);
     openTunnel(this.#settings, host, port, (err, socket) => {
-      if (err || !socket) return done(err ?? new Error('no tunnel'), socket as unknown as Duplex);
+      if (err || !socket) return connected(err);
       // RFC 6066 §3: no SNI for IP literals, as https.Agent does.
       const servername = options.servername ?? (net.isIP(host) === 0 ? host : undefined);
       const secure = tls.connect({ ...options, ...(servername === undefined ? {} : { servername }), socket, path: undefined });
-      done(null, secure);
+      connected(null, secure);
     });
     return undefined;
   }
