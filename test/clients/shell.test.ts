@@ -4,30 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assignment, assignments, type Shell } from '../../src/clients/shell.js';
 import { tempDir } from '../helpers/cli.js';
+import { HOSTILE } from './hostile.js';
 
-/** Values a CA folder, a password or NODE_OPTIONS could hold, each a way quoting goes wrong. */
-export const HOSTILE = [
-  'plain',
-  'with space',
-  "it's",
-  "''",
-  '"double"',
-  '$HOME',
-  '${HOME}',
-  '$(echo pwned)',
-  '`echo pwned`',
-  'back\\slash',
-  'trailing\\',
-  'new\nline',
-  'tab\there',
-  '; echo pwned #',
-  '!event',
-  '* ? [a]',
-  '‘curly’ ‚low‛',
-  '%s %n',
-  '(paren) {brace}',
-  '',
-];
 
 const names = HOSTILE.map((_, i) => `V${i}`);
 const variables = HOSTILE.map((value, i) => [names[i]!, value] as const);
