@@ -69,47 +69,53 @@ export function openTunnel(settings: ProxySettings, host: string, port: number, 
   socket.once('error', fail);
 }
 
-function targetOf(options: ConnectionOptions): { host: string; port: number } {
-  return { host: options.host ?? 'localhost', port: Number(options.port) };
+/** TLS to the target inside a tunnel, with the request's own TLS options. */
+function secureOver(socket: net.Socket, options: ConnectionOptions, host: string): tls.TLSSocket {
+  // RFC 6066 §3: no SNI for IP literals, as https.Agent does.
+  const servername = options.servername ?? (net.isIP(host) === 0 ? host : undefined);
+  return tls.connect({ ...options, ...(servername === undefined ? {} : { servername }), socket, path: undefined });
+}
+
+/**
+ * The createConnection both agents share: `direct` (the agent's own) for hosts
+ * NO_PROXY names, else a tunnel, wrapped in TLS for https.
+ */
+function connectVia(settings: ProxySettings, options: ConnectionOptions, done: Done | undefined, secure: boolean, direct: () => Duplex | null | undefined): Duplex | null | undefined {
+  const host = options.host ?? 'localhost';
+  const port = Number(options.port);
+  if (done === undefined || bypassesProxy(settings.noProxy, host, port)) return direct();
+  const connected = tunnelled(done);
+  openTunnel(settings, host, port, (err, socket) => {
+    if (err || !socket) connected(err);
+    else connected(null, secure ? secureOver(socket, options, host) : socket);
+  });
+  return undefined;
 }
 
 /** Plain http:// through a CONNECT tunnel: the request itself stays in origin form. */
 export class TunnelHttpAgent extends http.Agent {
-  readonly #settings: ProxySettings;
-
-  constructor(settings: ProxySettings, options?: http.AgentOptions) {
+  constructor(
+    readonly settings: ProxySettings,
+    options?: http.AgentOptions,
+  ) {
     super(options);
-    this.#settings = settings;
   }
 
   override createConnection(options: ConnectionOptions, done?: Done): Duplex | null | undefined {
-    const { host, port } = targetOf(options);
-    if (done === undefined || bypassesProxy(this.#settings.noProxy, host, port)) return super.createConnection(options, done);
-    openTunnel(this.#settings, host, port, tunnelled(done));
-    return undefined;
+    return connectVia(this.settings, options, done, false, () => super.createConnection(options, done));
   }
 }
 
-/** https:// through a CONNECT tunnel: TLS runs end to end inside it, with the request's own TLS options. */
+/** https:// through a CONNECT tunnel: TLS runs end to end inside it. */
 export class TunnelHttpsAgent extends https.Agent {
-  readonly #settings: ProxySettings;
-
-  constructor(settings: ProxySettings, options?: https.AgentOptions) {
+  constructor(
+    readonly settings: ProxySettings,
+    options?: https.AgentOptions,
+  ) {
     super(options);
-    this.#settings = settings;
   }
 
   override createConnection(options: ConnectionOptions, done?: Done): Duplex | null | undefined {
-    const { host, port } = targetOf(options);
-    if (done === undefined || bypassesProxy(this.#settings.noProxy, host, port)) return super.createConnection(options, done);
-    const connected = tunnelled(done);
-    openTunnel(this.#settings, host, port, (err, socket) => {
-      if (err || !socket) return connected(err);
-      // RFC 6066 §3: no SNI for IP literals, as https.Agent does.
-      const servername = options.servername ?? (net.isIP(host) === 0 ? host : undefined);
-      const secure = tls.connect({ ...options, ...(servername === undefined ? {} : { servername }), socket, path: undefined });
-      connected(null, secure);
-    });
-    return undefined;
+    return connectVia(this.settings, options, done, true, () => super.createConnection(options, done));
   }
 }

@@ -41,11 +41,17 @@ function runChild(command: readonly string[], env: NodeJS.ProcessEnv): Promise<n
   });
 }
 
-/** `config` must listen on 127.0.0.1 port 0; its log goes through `logger` (stderr). */
+/**
+ * The proxy listens on 127.0.0.1, port 0, whatever `config` says; listen.allow,
+ * written for the shared listener, would only shut out the command. Its log goes
+ * through `logger` (stderr).
+ */
 export async function runThroughProxy(config: Config, logger: Logger, command: readonly string[]): Promise<number> {
-  const proxy = await startProxy(config, logger);
+  const { auth } = config.listen;
+  const own: Config = { ...config, listen: { host: '127.0.0.1', port: 0, ...(auth ? { auth } : {}) } };
+  const proxy = await startProxy(own, logger);
   try {
-    const variables = await environmentFor(config, { host: proxy.host, port: proxy.port }, process.env.NODE_OPTIONS);
+    const variables = await environmentFor(own, { host: proxy.host, port: proxy.port }, process.env.NODE_OPTIONS);
     return await runChild(command, { ...process.env, ...Object.fromEntries(variables) });
   } finally {
     await proxy.close();

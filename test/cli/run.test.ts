@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -61,8 +61,20 @@ describe('run -- curl', () => {
     expect(logLines(result.stderr).filter((line) => (line.level as number) < 40)).toEqual([]);
   });
 
+  it('listens on loopback for the command, whatever listen.allow and listen.auth say', async () => {
+    const config = path.join(setup.dir, 'guarded.yaml');
+    const yaml = readFileSync(setup.config, 'utf8').replace('port: 0', 'port: 0\n  allow: [10.0.0.0/8]\n  auth: { username: me, password: "p@ss:w\'rd" }');
+    writeFileSync(config, yaml);
+    try {
+      const result = await runCli(['run', '-c', config, '--', 'curl', '-sS', '--fail', 'https://api.example.com/guarded'], { cwd: setup.dir });
+      expect(result.stderr).not.toMatch(/error:|curl:/);
+      expect(JSON.parse(result.stdout)).toMatchObject({ url: '/guarded', clientCert: setup.pki.alice.fingerprint256 });
+    } finally {
+      rmSync(config);
+    }
+  });
+
   it('writes nothing beside the config but the CA folder', async () => {
-    const { readdirSync } = await import('node:fs');
     expect(readdirSync(setup.dir).sort()).toEqual(['app.mjs', 'ca', 'config.yaml']);
     expect(readdirSync(path.join(setup.dir, 'ca')).sort()).toEqual(['bundle.pem', 'ca.crt', 'ca.key']);
   });

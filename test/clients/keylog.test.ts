@@ -2,9 +2,8 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsViaProxy } from '../helpers/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { makeProxyPki, ruleYaml, type ProxyPki } from '../proxy/fixtures.js';
+import { startTestProxy } from '../helpers/test-proxy.js';
+import { makeProxyPki, startOneUpstream, type OneUpstream } from '../proxy/fixtures.js';
 
 /** The client random of each handshake a key log names (NSS key log format: LABEL CLIENT_RANDOM SECRET). */
 function clientRandoms(text: string): Set<string> {
@@ -12,27 +11,15 @@ function clientRandoms(text: string): Set<string> {
 }
 
 describe('log.keylog', () => {
-  let pki: ProxyPki;
-  let upstream: TestUpstream;
-  let proxy: TestProxy;
+  let setup: OneUpstream;
 
   beforeAll(async () => {
-    pki = makeProxyPki();
-    upstream = await startUpstream({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCa: pki.clientCa.certPem });
-    proxy = await startTestProxy(`listen:\n  host: 127.0.0.1\n  port: 0\nca:\n  dir: ./ca\nlog:\n  keylog: keys/../tls-keys.log
-upstream:
-  ca: ${pki.files['server-ca.pem']}
-  resolve:
-    "api.example.com:443": "127.0.0.1:${upstream.port}"
-clientCertificates:
-${ruleYaml(pki, 'api.example.com', 'alice')}`);
+    setup = await startOneUpstream('api.example.com', 'log:\n  keylog: keys/../tls-keys.log\n');
   });
-  afterAll(async () => {
-    await proxy?.close();
-    await upstream?.close();
-  });
+  afterAll(() => setup?.close());
 
   it('appends the secrets of both handshakes to a file of mode 0600, relative to the config file, and warns at start', async () => {
+    const { proxy, upstream } = setup;
     const upstreamRandoms = new Set<string>();
     upstream.server.on('keylog', (line: Buffer) => upstreamRandoms.add(line.toString().split(' ')[1]!));
     const res = await httpsViaProxy({ proxyPort: proxy.port, authority: 'api.example.com:443', ca: proxy.proxy.context.ca.certPem });
