@@ -1,5 +1,6 @@
 import { environmentFor } from '../clients/pointing.js';
 import { assignments, SHELLS, type Shell } from '../clients/shell.js';
+import { ConfigError } from '../errors.js';
 import { UsageError, type CliArgs } from './args.js';
 import { configFor } from './load.js';
 
@@ -13,6 +14,9 @@ function shellOf(value: string | undefined): Shell {
 export async function envCommand(args: CliArgs): Promise<number> {
   const shell = shellOf(args.shell);
   const config = await configFor(args);
+  if (config.listen.port === 0) {
+    throw new ConfigError(config.file, 'listen.port', 'is 0 (any free port), so no program can be pointed at it; set a fixed port, or use mtls-proxy run -- COMMAND');
+  }
   const variables = await environmentFor(config, config.listen, process.env.NODE_OPTIONS);
   process.stdout.write(assignments(shell, variables));
   return 0;

@@ -94,6 +94,15 @@ describe('env, printed and evaluated', () => {
     expect(result.stdout).toContain(`$env:NODE_EXTRA_CA_CERTS = '${path.join(dir, caDir, 'ca.crt').replaceAll("'", "''")}'`);
   });
 
+  it('a config listening on port 0 is an error naming listen.port, with nothing printed', async () => {
+    const zero = path.join(dir, 'zero.yaml');
+    writeFileSync(zero, 'listen:\n  port: 0\n');
+    const result = await runCli(['env', '-c', zero], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`error: ${zero}: listen.port: is 0 (any free port), so no program can be pointed at it; set a fixed port, or use mtls-proxy run -- COMMAND\n`);
+  });
+
   it('an unknown --shell is a usage error', async () => {
     const result = await runCli(['env', '--shell', 'zsh', '-c', config], { cwd: dir });
     expect(result.code).toBe(2);
