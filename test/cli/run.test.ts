@@ -61,6 +61,19 @@ describe('run -- curl', () => {
     expect(logLines(result.stderr).filter((line) => (line.level as number) < 40)).toEqual([]);
   });
 
+  it('pretty log lines go to stderr too', async () => {
+    const config = path.join(setup.dir, 'pretty.yaml');
+    writeFileSync(config, 'listen:\n  port: 0\nca:\n  dir: ./ca\nlog:\n  format: pretty\n');
+    try {
+      const result = await runCli(['run', '-c', config, '--', 'echo', 'only this'], { cwd: setup.dir });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('only this\n');
+      expect(result.stderr).toMatch(/INFO.*listening/);
+    } finally {
+      rmSync(config);
+    }
+  });
+
   it('listens on loopback for the command, whatever listen.allow and listen.auth say', async () => {
     const config = path.join(setup.dir, 'guarded.yaml');
     const yaml = readFileSync(setup.config, 'utf8').replace('port: 0', 'port: 0\n  allow: [10.0.0.0/8]\n  auth: { username: me, password: "p@ss:w\'rd" }');
