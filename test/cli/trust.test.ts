@@ -160,11 +160,16 @@ describe('trust --system (Debian: update-ca-certificates, run as root)', () => {
     if (anchor && existsSync(anchor)) {
       rmSync(anchor);
       execFileSync('update-ca-certificates', { stdio: 'ignore' });
+      const link = `/etc/ssl/certs/${path.basename(anchor, '.crt')}.pem`;
+      execFileSync('/etc/ca-certificates/update.d/jks-keystore', { input: `-${link}\n`, stdio: ['pipe', 'ignore', 'ignore'] });
     }
     proxy?.child.kill('SIGTERM');
     await proxy?.exited;
     await setup?.close();
   });
+
+  /** The aliases of the JDK's cacerts, which Debian's ca-certificates-java keeps in step with the system store. */
+  const javaSystemAliases = () => execFileSync('keytool', ['-list', '-cacerts', '-storepass', 'changeit'], { encoding: 'utf8' });
 
   /** curl with the proxy and no CA option: only the system store can make it trust the proxy's leaf. */
   const curl = () => exec('curl', ['-sS', '--fail', '-x', `http://127.0.0.1:${port}`, 'https://api.example.com/system'], { env: { PATH: process.env.PATH ?? '' } });
@@ -178,11 +183,14 @@ describe('trust --system (Debian: update-ca-certificates, run as root)', () => {
     expect(anchor).toMatch(/^\/usr\/local\/share\/ca-certificates\/mtls-proxy-[0-9A-F]{16}\.crt$/);
     const { stdout } = await curl();
     expect(JSON.parse(stdout)).toMatchObject({ url: '/system', clientCert: setup.pki.alice.fingerprint256 });
+    expect(javaSystemAliases()).toContain(path.basename(anchor, '.crt').toLowerCase());
     expect((await runCli(['trust', '-c', setup.config, '--system'], { cwd: setup.dir })).stdout).toBe(`system (Debian/Ubuntu) ${anchor}: already trusted\n`);
     const untrusted = await runCli(['untrust', '-c', setup.config, '--system'], { cwd: setup.dir });
     expect(untrusted.code).toBe(0);
     expect(untrusted.stdout).toBe(`system (Debian/Ubuntu) ${anchor}: removed\n`);
     expect(existsSync(anchor)).toBe(false);
     await expect(curl()).rejects.toMatchObject({ code: 60 });
+    // Debian mirrors the store into Java's cacerts: the copy made there goes too.
+    expect(javaSystemAliases()).not.toContain(path.basename(anchor, '.crt').toLowerCase());
   });
 });

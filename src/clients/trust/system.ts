@@ -2,15 +2,18 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runCommand, type TrustedCa, type TrustStore } from './store.js';
+import { runCommand, type StoreCommand, type TrustedCa, type TrustStore } from './store.js';
 
 const MACOS_KEYCHAIN = '/Library/Keychains/System.keychain';
+const DEBIAN_JAVA_HOOK = '/etc/ca-certificates/update.d/jks-keystore';
 
 /** A distribution that reads extra roots from a folder of PEM files, then rebuilds its bundle with one command. */
 interface AnchorFolder {
   readonly family: string;
   readonly folder: string;
   readonly update: readonly string[];
+  /** What else a removal needs, given the anchor file. */
+  readonly afterRemoval: (file: string) => StoreCommand[];
   readonly package: string;
 }
 
@@ -18,6 +21,13 @@ const DEBIAN: AnchorFolder = {
   family: 'Debian/Ubuntu',
   folder: '/usr/local/share/ca-certificates',
   update: ['update-ca-certificates'],
+  afterRemoval: (file) => {
+    // ca-certificates-java mirrors the store into Java's cacerts through this hook, but
+    // update-ca-certificates tells it only of removed CAs it ships itself: it is told here.
+    if (!existsSync(DEBIAN_JAVA_HOOK)) return [];
+    const link = path.join('/etc/ssl/certs', `${path.basename(file, '.crt')}.pem`);
+    return [{ argv: ['sh', '-c', 'echo "-$1" | "$2"', 'sh', link, DEBIAN_JAVA_HOOK] }];
+  },
   package: 'ca-certificates',
 };
 
@@ -25,6 +35,7 @@ const FEDORA: AnchorFolder = {
   family: 'Fedora/RHEL',
   folder: '/etc/pki/ca-trust/source/anchors',
   update: ['update-ca-trust', 'extract'],
+  afterRemoval: () => [],
   package: 'ca-certificates',
 };
 
@@ -36,7 +47,7 @@ function anchorStore(ca: TrustedCa, os: AnchorFolder): TrustStore {
     tool: { command: os.update[0]!, package: os.package },
     isTrusted: async () => (await readFile(file, 'utf8').catch(() => null)) === ca.certPem,
     trustCommands: () => [{ argv: ['cp', ca.certPath, file] }, { argv: os.update }],
-    untrustCommands: () => [{ argv: ['rm', '-f', file] }, { argv: os.update }],
+    untrustCommands: () => [{ argv: ['rm', '-f', file] }, { argv: os.update }, ...os.afterRemoval(file)],
   };
 }
 
