@@ -4,9 +4,12 @@ import { parseCli, type CliArgs } from './cli/args.js';
 import { caCommand } from './cli/ca.js';
 import { checkCommand } from './cli/check.js';
 import { demoCommand } from './cli/demo.js';
+import { envCommand } from './cli/env.js';
 import { reportError } from './cli/errors.js';
 import { matchCommand } from './cli/match.js';
+import { runCommand } from './cli/run.js';
 import { startCommand } from './cli/start.js';
+import { trustCommand } from './cli/trust.js';
 import { USAGE } from './cli/usage.js';
 
 function version(): string {
@@ -32,6 +35,13 @@ async function run(args: CliArgs): Promise<number> {
       return caCommand(args);
     case 'demo':
       return demoCommand();
+    case 'env':
+      return envCommand(args);
+    case 'run':
+      return runCommand(args);
+    case 'trust':
+    case 'untrust':
+      return trustCommand(args);
   }
 }
 

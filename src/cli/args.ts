@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { nearest } from '../config/suggest.js';
 import { MtlsProxyError } from '../errors.js';
 
-export const COMMANDS = ['start', 'check', 'match', 'ca', 'demo'] as const;
+export const COMMANDS = ['start', 'check', 'match', 'ca', 'demo', 'env', 'run', 'trust', 'untrust'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -16,6 +16,12 @@ export interface CliArgs {
   out?: string;
   debug: boolean;
   positionals: string[];
+  shell?: string;
+  /** trust/untrust: the stores named on the command line. */
+  system?: boolean;
+  nss?: string[];
+  java?: boolean;
+  dryRun?: boolean;
 }
 
 const OPTIONS = {
@@ -27,6 +33,11 @@ const OPTIONS = {
   der: { type: 'boolean', default: false },
   out: { type: 'string' },
   debug: { type: 'boolean', default: false },
+  shell: { type: 'string' },
+  system: { type: 'boolean' },
+  nss: { type: 'string', multiple: true },
+  java: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -38,7 +49,19 @@ const ALLOWED: Record<Command, readonly string[]> = {
   match: ['config', 'debug'],
   ca: ['config', 'der', 'out', 'debug'],
   demo: ['debug'],
+  env: ['config', 'shell', 'debug'],
+  run: ['config', 'log-level', 'debug'],
+  trust: ['config', 'system', 'nss', 'java', 'dry-run', 'debug'],
+  untrust: ['config', 'system', 'nss', 'java', 'dry-run', 'debug'],
 };
+
+/** How many positionals each command takes, and what to say otherwise. */
+function positionalProblem(cmd: Command, rest: readonly string[]): string | undefined {
+  if (cmd === 'run') return rest.length === 0 ? 'run needs a command: mtls-proxy run -- COMMAND [ARGS...]' : undefined;
+  const expected = cmd === 'match' ? 1 : 0;
+  if (rest.length === expected) return undefined;
+  return cmd === 'match' ? 'match takes one HOST[:PORT]' : `"${cmd}" takes no arguments, got "${rest.join(' ')}"`;
+}
 
 export class UsageError extends MtlsProxyError {
   constructor(message: string) {
@@ -64,13 +87,18 @@ function usageErrorOf(err: unknown): UsageError {
 }
 
 export function parseCli(argv: readonly string[]): CliArgs {
+  // Everything after the first `--` is `run`'s COMMAND, its own options included: never parsed here.
+  const dashes = argv.indexOf('--');
+  const own = dashes === -1 ? argv : argv.slice(0, dashes);
+  const afterDashes = dashes === -1 ? [] : argv.slice(dashes + 1);
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
+    parsed = parseArgs({ args: [...own], allowPositionals: true, strict: true, options: OPTIONS });
   } catch (err) {
     throw usageErrorOf(err);
   }
-  const { values, positionals } = parsed;
+  const { values } = parsed;
+  const positionals = [...parsed.positionals, ...afterDashes];
   const base = { der: values.der, debug: values.debug };
   if (values.help || positionals[0] === 'help') return { ...base, command: 'help', positionals: [] };
   if (values.version) return { ...base, command: 'version', positionals: [] };
@@ -89,10 +117,8 @@ export function parseCli(argv: readonly string[]): CliArgs {
     if (value === false) continue;
     if (!ALLOWED[cmd].includes(name)) throw new UsageError(`the option --${name} does not apply to "${cmd}"`);
   }
-  const expected = cmd === 'match' ? 1 : 0;
-  if (rest.length !== expected) {
-    throw new UsageError(cmd === 'match' ? 'match takes one HOST[:PORT]' : `"${cmd}" takes no arguments, got "${rest.join(' ')}"`);
-  }
+  const problem = positionalProblem(cmd, rest);
+  if (problem !== undefined) throw new UsageError(problem);
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);
@@ -108,5 +134,10 @@ export function parseCli(argv: readonly string[]): CliArgs {
     ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
     ...(values['log-format'] !== undefined ? { logFormat: values['log-format'] } : {}),
     ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(values.shell !== undefined ? { shell: values.shell } : {}),
+    ...(values.system !== undefined ? { system: values.system } : {}),
+    ...(values.nss !== undefined ? { nss: values.nss } : {}),
+    ...(values.java !== undefined ? { java: values.java } : {}),
+    ...(values['dry-run'] !== undefined ? { dryRun: values['dry-run'] } : {}),
   };
 }

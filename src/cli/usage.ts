@@ -8,6 +8,13 @@ Usage:
   mtls-proxy ca     [-c FILE] [--der] [--out FILE]
                                                create the CA if missing, print it and how to trust it
   mtls-proxy demo                              show injection end to end with throwaway files, then clean up
+  mtls-proxy env    [-c FILE] [--shell sh|fish|powershell]
+                                               print what points programs at this proxy: eval "$(mtls-proxy env)"
+  mtls-proxy run    [-c FILE] [--log-level L] -- COMMAND [ARGS...]
+                                               run one command through a proxy of its own
+  mtls-proxy trust  [-c FILE] [--system] [--nss DIR]... [--java] [--dry-run]
+                                               add the CA to trust stores (without an option: those found here)
+  mtls-proxy untrust [the same options]        remove exactly what trust added
   mtls-proxy --help | --version
 
 Options:
@@ -19,7 +26,13 @@ Options:
   --log-format F      json or pretty (overrides log.format)
   --der               write the CA certificate as DER instead of PEM
   --out FILE          write the CA certificate to FILE instead of stdout
+  --shell S           sh (the default), fish or powershell: the syntax env prints
+  --system            the system's trust store (update-ca-certificates, update-ca-trust, macOS security)
+  --nss DIR           an NSS database (sql: format), e.g. ~/.pki/nssdb or a Firefox profile; repeatable
+  --java              Java's cacerts, through keytool ($MTLS_PROXY_JAVA_CACERTS names another keystore)
+  --dry-run           print the commands trust or untrust would run, change nothing
   --debug             print stack traces with errors
 
-Exit codes: 0 success, 1 unexpected failure, 2 configuration or usage error.
+Exit codes: 0 success, 1 unexpected failure (or a trust store that failed), 2 configuration or usage error;
+run exits with its command's code (127: the command cannot be started).
 `;

@@ -59,7 +59,10 @@ export function draftConfig(
     // A value whose variable is unset fails the schema too; its first reason is the one to fix.
     throw new ConfigErrors([...envErrors, ...schemaErrors.filter((err) => !envPaths.has(err.path))]);
   }
-  return resolvePaths(result.data, configFile, configFile === null ? cwd : path.dirname(configFile));
+  const baseDir = configFile === null ? cwd : path.dirname(configFile);
+  // log.keylog is relative to the config file; $SSLKEYLOGFILE, like any variable, to the working folder.
+  const sslKeyLogFile = env.SSLKEYLOGFILE ? path.resolve(cwd, env.SSLKEYLOGFILE) : undefined;
+  return resolvePaths(result.data, configFile, baseDir, sslKeyLogFile);
 }
 
 function withOverrides(data: unknown, overrides: ConfigOverrides): unknown {
@@ -83,7 +86,7 @@ function overrideSection(
   return { ...data, [key]: { ...section, ...Object.fromEntries(given) } };
 }
 
-function resolvePaths(parsed: ParsedConfig, file: string | null, baseDir: string): ConfigDraft {
+function resolvePaths(parsed: ParsedConfig, file: string | null, baseDir: string, sslKeyLogFile: string | undefined): ConfigDraft {
   const at = (p: string): string => path.resolve(baseDir, p);
   const optionalAt = (p: string | undefined): string | undefined => (p === undefined ? undefined : at(p));
   const passphraseFiles: Array<{ index: number; path: string }> = [];
@@ -109,10 +112,14 @@ function resolvePaths(parsed: ParsedConfig, file: string | null, baseDir: string
     intercept: parsed.intercept,
     upstream: { ...parsed.upstream, ca: parsed.upstream.ca.map(at) },
     clientCertificates,
-    log: parsed.log,
+    log: { level: parsed.log.level, format: parsed.log.format, ...keylogOf(optionalAt(parsed.log.keylog) ?? sslKeyLogFile) },
     warnExpiryDays: parsed.warnExpiryDays,
     timeouts: parsed.timeouts,
     limits: parsed.limits,
   };
   return { config, passphraseFiles };
+}
+
+function keylogOf(file: string | undefined): { keylog?: string } {
+  return file === undefined ? {} : { keylog: file };
 }

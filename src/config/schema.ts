@@ -303,6 +303,11 @@ export const configSchema = z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).prefault('info'),
         format: z.enum(['json', 'pretty']).prefault('json'),
+        keylog: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('File the TLS secrets of both sides are appended to (NSS key log format, for Wireshark); also $SSLKEYLOGFILE.'),
       })
       .prefault({}),
     warnExpiryDays: z

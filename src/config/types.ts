@@ -76,7 +76,12 @@ export interface Config {
   readonly intercept: 'matched' | 'all';
   readonly upstream: UpstreamConfig;
   readonly clientCertificates: readonly ClientCertificateRule[];
-  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+  readonly log: {
+    readonly level: LogLevel;
+    readonly format: LogFormat;
+    /** Absolute path of the TLS key log (log.keylog, else $SSLKEYLOGFILE), when one is wanted. */
+    readonly keylog?: string;
+  };
   readonly warnExpiryDays: number;
   readonly timeouts: TimeoutsConfig;
   readonly limits: { readonly maxConnections: number };

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { clientRefusedCertificate } from './client-tls-error.js';
+import { keyLogWriter } from '../log/keylog.js';
 import type { ProxyContext, InterceptedTarget } from './context.js';
 import { deadlineOf } from './deadline.js';
 
@@ -58,6 +59,8 @@ export function terminateClientTls(ctx: ProxyContext, inner: Server, socket: Soc
 
 function serveDecrypted(ctx: ProxyContext, inner: Server, socket: Socket, secureContext: SecureContext, target: InterceptedTarget): void {
   const downstream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+  // Only when asked: a 'keylog' listener makes OpenSSL hand every secret to JavaScript.
+  if (ctx.config.log.keylog !== undefined) downstream.on('keylog', keyLogWriter(ctx.config.log.keylog));
   // The handshake, then the first request head, each within timeouts.handshake.
   const handshakeMs = ctx.config.timeouts.handshake * 1000;
   const deadline = deadlineOf(downstream);

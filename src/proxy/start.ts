@@ -1,6 +1,7 @@
 import { expiringCertificates } from '../certs/expiry.js';
 import { loadCertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
+import { openKeyLog } from '../log/keylog.js';
 import type { Logger } from '../log/logger.js';
 import { HostMatcher } from '../match/matcher.js';
 import { riskyPattern } from '../match/risky-patterns.js';
@@ -21,6 +22,7 @@ export interface Proxy extends RunningProxy {
 /** Loads every certificate and the CA (throwing ConfigErrors on failure), then listens. */
 export async function startProxy(config: Config, logger: Logger): Promise<Proxy> {
   const store = await loadCertificateStore(config);
+  if (config.log.keylog !== undefined) openKeyLog(config.log.keylog, config.file);
   const ca = await loadOrCreateCa(config.ca, config.file);
   const context: ProxyContext = {
     config,
@@ -45,6 +47,9 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
     if (rule.verify === false) logger.warn({ rule: rule.host }, 'upstream certificate verification is off for this rule');
     const risky = riskyPattern(rule.host);
     if (risky) logger.warn({ rule: rule.host }, risky.message);
+  }
+  if (config.log.keylog !== undefined) {
+    logger.warn({ file: config.log.keylog }, 'TLS secrets of both sides are written to the key log file; anyone holding it can decrypt the traffic');
   }
   if (config.upstream.verify === false) logger.warn('upstream certificate verification is off (upstream.verify: false)');
   if (config.clientCertificates.length === 0) {

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
 import { MtlsProxyError } from '../errors.js';
+import { keyLogWriter } from '../log/keylog.js';
 import type { Logger } from '../log/logger.js';
 import { summarizeCertificate, type CertSummary } from '../certs/summary.js';
 import { formatAuthority, isIpLiteral } from '../match/host.js';
@@ -23,6 +24,8 @@ export interface ConnectorOptions {
   /** Shared by every route of one config: host:port pairs not to offer the certificate to for now. */
   backoff: VerificationBackoff;
   logger: Logger;
+  /** log.keylog: where this side's TLS secrets go, when set. */
+  keylogFile?: string;
 }
 
 /** A TLS session to resume, with the server certificate it was made with (a resumed handshake carries none). */
@@ -75,6 +78,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
         ALPNProtocols: ['http/1.1'],
       });
+      if (options.keylogFile !== undefined) tls.on('keylog', keyLogWriter(options.keylogFile));
       started?.();
       const fail = (err: Error): void => {
         clearTimeout(timer);

@@ -73,6 +73,7 @@ export class UpstreamPools {
       trust: describeTrust(this.#config, route.rule),
       backoff: this.#backoff,
       logger: this.#logger,
+      ...(this.#config.log.keylog === undefined ? {} : { keylogFile: this.#config.log.keylog }),
     });
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;
     const pool = new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {

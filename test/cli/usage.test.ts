@@ -25,7 +25,7 @@ describe('--help and --version', () => {
       const result = await run(...args);
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
-      for (const word of ['mtls-proxy start', 'mtls-proxy check', 'mtls-proxy match  HOST[:PORT]', 'mtls-proxy ca', '--version', '-c, --config FILE', '$MTLS_PROXY_CONFIG', '--der', '--out FILE', '--debug', 'Exit codes']) {
+      for (const word of ['mtls-proxy start', 'mtls-proxy check', 'mtls-proxy match  HOST[:PORT]', 'mtls-proxy ca', 'mtls-proxy env', 'mtls-proxy run', 'mtls-proxy trust', 'mtls-proxy untrust', '--shell', '--nss DIR', '--dry-run', '--version', '-c, --config FILE', '$MTLS_PROXY_CONFIG', '--der', '--out FILE', '--debug', 'Exit codes']) {
         expect(result.stdout).toContain(word);
       }
     }
@@ -41,7 +41,7 @@ describe('--help and --version', () => {
 describe('usage errors exit 2 and say what is wrong', () => {
   it('an unknown command, with the nearest one suggested', async () => {
     expectUsageError(await run('chek'), 'unknown command "chek"; did you mean "check"?');
-    expectUsageError(await run('frobnicate'), 'unknown command "frobnicate"; the commands are start, check, match, ca, demo');
+    expectUsageError(await run('frobnicate'), 'unknown command "frobnicate"; the commands are start, check, match, ca, demo, env, run, trust, untrust');
   });
 
   it('an unknown option, with the nearest one suggested', async () => {
@@ -57,6 +57,8 @@ describe('usage errors exit 2 and say what is wrong', () => {
   it('an option of another command', async () => {
     expectUsageError(await run('check', '--port', '1'), 'the option --port does not apply to "check"');
     expectUsageError(await run('match', 'a.example.com', '--der'), 'the option --der does not apply to "match"');
+    expectUsageError(await run('env', '--nss', 'x'), 'the option --nss does not apply to "env"');
+    expectUsageError(await run('trust', '--shell', 'fish'), 'the option --shell does not apply to "trust"');
   });
 
   it('bad option values', async () => {
@@ -70,5 +72,8 @@ describe('usage errors exit 2 and say what is wrong', () => {
     expectUsageError(await run('match'), 'match takes one HOST[:PORT]');
     expectUsageError(await run('match', 'a.example.com', 'b.example.com'), 'match takes one HOST[:PORT]');
     expectUsageError(await run('check', 'config.yaml'), '"check" takes no arguments, got "config.yaml"');
+    expectUsageError(await run('run'), 'run needs a command: mtls-proxy run -- COMMAND [ARGS...]');
+    expectUsageError(await run('run', '--'), 'run needs a command: mtls-proxy run -- COMMAND [ARGS...]');
+    expectUsageError(await run('env', '--', 'x'), '"env" takes no arguments, got "x"');
   });
 });

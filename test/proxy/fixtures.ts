@@ -50,14 +50,14 @@ export interface OneUpstream {
   close(): Promise<void>;
 }
 
-export async function startOneUpstream(pattern: string): Promise<OneUpstream> {
+export async function startOneUpstream(pattern: string, extraYaml = ''): Promise<OneUpstream> {
   const pki = makeProxyPki();
   const upstream = await startUpstream({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCa: pki.clientCa.certPem });
   const proxy = await startTestProxy(`upstream:
   ca: ${pki.files['server-ca.pem']}
   resolve:
     "api.example.com:443": "127.0.0.1:${upstream.port}"
-clientCertificates:
+${extraYaml}clientCertificates:
 ${ruleYaml(pki, pattern, 'alice')}`);
   return {
     pki,

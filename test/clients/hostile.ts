@@ -1,0 +1,23 @@
+/** Values a CA folder, a password or NODE_OPTIONS could hold, each a way quoting goes wrong. */
+export const HOSTILE = [
+  'plain',
+  'with space',
+  "it's",
+  "''",
+  '"double"',
+  '$HOME',
+  '${HOME}',
+  '$(echo pwned)',
+  '`echo pwned`',
+  'back\\slash',
+  'trailing\\',
+  'new\nline',
+  'tab\there',
+  '; echo pwned #',
+  '!event',
+  '* ? [a]',
+  '‘curly’ ‚low‛',
+  '%s %n',
+  '(paren) {brace}',
+  '',
+];
