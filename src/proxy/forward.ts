@@ -97,6 +97,7 @@ export function forwardRequest(ctx: ProxyContext, log: Logger, req: IncomingMess
   const relay = new ResponseRelay(res, (err) => {
     const failure = classifyUpstreamError(err, `${route.host}:${route.port}`, route.rule !== null);
     log.warn({ host: route.host, port: route.port, code: failure.details, error: failure.sentence }, 'upstream error');
+    ctx.metrics.upstreamError(failure.type);
     if (res.headersSent) {
       // The client must see a broken response, never a clean-looking end.
       res.destroy();

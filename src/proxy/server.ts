@@ -129,6 +129,7 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
     }
     open++;
     sockets.add(socket);
+    ctx.metrics.trackOpen('client', socket);
     socket.once('close', () => {
       open--;
       sockets.delete(socket);

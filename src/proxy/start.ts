@@ -3,6 +3,7 @@ import { loadCertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { HostMatcher } from '../match/matcher.js';
+import { ProxyMetrics } from '../metrics/metrics.js';
 import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
 import { LeafContexts } from '../tls/leaf-cache.js';
 import { UpstreamPools } from '../upstream/pools.js';
@@ -21,6 +22,8 @@ export interface Proxy extends RunningProxy {
 export async function startProxy(config: Config, logger: Logger): Promise<Proxy> {
   const store = await loadCertificateStore(config);
   const ca = await loadOrCreateCa(config.ca, config.file);
+  // The expiry gauge reads the context in force when scraped.
+  const metrics = new ProxyMetrics(() => ({ rules: context.config.clientCertificates, store: context.store }));
   const context: ProxyContext = {
     config,
     access: new AccessControl(config.listen),
@@ -29,8 +32,9 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
     matcher: new HostMatcher(config.clientCertificates),
     leaves: new LeafContexts(ca),
     routes: new Routes(config),
-    pools: new UpstreamPools(config, store, logger),
+    pools: new UpstreamPools(config, store, logger, metrics),
     logger,
+    metrics,
   };
   context.leaves.warmUp();
   const server = await startProxyServer(context);

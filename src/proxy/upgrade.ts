@@ -73,6 +73,7 @@ export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMess
       onResponseError(_controller, err) {
         const failure = classifyUpstreamError(err, `${route.host}:${route.port}`, route.rule !== null);
         log.warn({ host: route.host, port: route.port, code: failure.details, error: failure.sentence }, 'upstream error');
+        ctx.metrics.upstreamError(failure.type);
         if (refusal !== 0) {
           // Part of the refusal is already out: the client must see it broken off.
           client.destroy();

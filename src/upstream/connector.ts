@@ -3,6 +3,7 @@ import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:
 import type { buildConnector } from 'undici';
 import { MtlsProxyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { ProxyMetrics } from '../metrics/metrics.js';
 import { summarizeCertificate, type CertSummary } from '../certs/summary.js';
 import { formatAuthority, isIpLiteral } from '../match/host.js';
 import { dialTcp } from './dial.js';
@@ -18,6 +19,7 @@ export interface ConnectorOptions {
   /** How long a connection dialled ahead may wait unused. */
   idleTimeoutMs: number;
   logger: Logger;
+  metrics: ProxyMetrics;
 }
 
 /**
@@ -32,7 +34,7 @@ export type Connector = buildConnector.connector & { warm(started: () => void): 
  * never to another client identity.
  */
 export function createConnector(options: ConnectorOptions): Connector {
-  const { route, logger } = options;
+  const { route, logger, metrics } = options;
   const label = formatAuthority(route.host, route.port);
   let session: Buffer | undefined;
   // The route's identity, the same on every connection: summarized once.
@@ -43,6 +45,7 @@ export function createConnector(options: ConnectorOptions): Connector {
 
   const dial = async (started?: () => void): Promise<Socket> => {
     const tcp = await dialTcp(route.tcp, options.connectTimeoutMs, label);
+    metrics.trackOpen('upstream', tcp);
     if (!route.tls) {
       started?.();
       return tcp;
@@ -61,6 +64,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       started?.();
       const fail = (err: Error): void => {
         clearTimeout(timer);
+        metrics.upstreamHandshake(route.rule?.host ?? null, 'failure');
         tls.destroy();
         reject(err);
       };
@@ -75,6 +79,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       tls.once('secureConnect', () => {
         clearTimeout(timer);
         tls.off('error', fail);
+        metrics.upstreamHandshake(route.rule?.host ?? null, 'success');
         clientCert ??= clientCertFields(route, tls);
         logUpstreamTls(logger, route, tls, clientCert);
         // A TLS 1.3 server refuses a client certificate only after the client's side

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { createSecureContext } from 'node:tls';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ProxyMetrics } from '../../src/metrics/metrics.js';
 import { createConnector, type Connector } from '../../src/upstream/connector.js';
 import type { UpstreamRoute } from '../../src/upstream/route.js';
 import { closedPort } from '../helpers/upstream.js';
@@ -50,6 +51,7 @@ function connectorTo(port: number): Connector {
     handshakeTimeoutMs: 5000,
     idleTimeoutMs: 5000,
     logger: pino({ enabled: false }),
+    metrics: new ProxyMetrics(() => ({ rules: [], store: { identity: () => { throw new Error('no rules'); } } })),
   });
 }
 

@@ -1,0 +1,121 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CertificateStore } from '../certs/store.js';
+import type { ClientCertificateRule } from '../config/types.js';
+
+export type ConnectionSide = 'client' | 'upstream';
+export type HandshakeResult = 'success' | 'failure';
+
+/** The rules and certificates in force now: after a reload, the new ones. */
+export interface CurrentCertificates {
+  readonly rules: readonly ClientCertificateRule[];
+  readonly store: Pick<CertificateStore, 'identity'>;
+}
+
+/** Where a value is `null` (no rule, no status sent), the label says `none`. */
+const NONE = 'none';
+
+/**
+ * The contract's Prometheus metrics, one object for the life of the process so
+ * that a config reload, which builds a new ProxyContext, loses no count.
+ * Labels hold rule patterns, never a requested host name: their number stays
+ * bounded by the config.
+ */
+export class ProxyMetrics {
+  readonly #registry = new Registry();
+  readonly #requests: Counter<'rule' | 'code'>;
+  readonly #duration: Histogram;
+  readonly #handshakes: Counter<'rule' | 'result'>;
+  readonly #errors: Counter<'type'>;
+  readonly #open: Record<ConnectionSide, Gauge.Internal<string>>;
+  /**
+   * Labelled children by rule, then status: the request path looks two Maps up
+   * instead of having prom-client hash a fresh label object every time.
+   */
+  readonly #requestChildren = new Map<string | null, Map<number | null, Counter.Internal>>();
+
+  constructor(current: () => CurrentCertificates) {
+    const registers = [this.#registry];
+    collectDefaultMetrics({ register: this.#registry });
+    this.#requests = new Counter({
+      name: 'mtls_proxy_requests_total',
+      help: 'Requests answered through an intercepted connection or plain HTTP, by rule pattern and status code.',
+      labelNames: ['rule', 'code'],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: 'mtls_proxy_request_duration_seconds',
+      help: 'Time from a request reaching the proxy to the end of its response.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.#handshakes = new Counter({
+      name: 'mtls_proxy_upstream_handshakes_total',
+      help: 'Upstream TLS handshakes, by rule pattern and result.',
+      labelNames: ['rule', 'result'],
+      registers,
+    });
+    this.#errors = new Counter({
+      name: 'mtls_proxy_upstream_errors_total',
+      help: 'Upstream connect, TLS and response failures, by Proxy-Status error type.',
+      labelNames: ['type'],
+      registers,
+    });
+    const open = new Gauge({
+      name: 'mtls_proxy_open_connections',
+      help: 'Open connections: from clients to the proxy, and from the proxy to upstream servers.',
+      labelNames: ['side'],
+      registers,
+    });
+    this.#open = { client: open.labels('client'), upstream: open.labels('upstream') };
+    new Gauge({
+      name: 'mtls_proxy_client_certificate_expiry_seconds',
+      help: "Seconds until each rule's client certificate expires (negative once expired).",
+      labelNames: ['rule', 'fingerprint256'],
+      registers,
+      // Computed when scraped, from the certificates in force then.
+      collect() {
+        this.reset();
+        const { rules, store } = current();
+        const now = Date.now();
+        for (const rule of rules) {
+          const { fingerprint256, validTo } = store.identity(rule.index).summary;
+          this.labels(rule.host, fingerprint256).set((Date.parse(validTo) - now) / 1000);
+        }
+      },
+    });
+  }
+
+  /** One request answered (the contract's `request` line). */
+  request(rule: string | null, status: number | null, seconds: number): void {
+    let byStatus = this.#requestChildren.get(rule);
+    if (!byStatus) this.#requestChildren.set(rule, (byStatus = new Map()));
+    let child = byStatus.get(status);
+    if (!child) byStatus.set(status, (child = this.#requests.labels(rule ?? NONE, status === null ? NONE : String(status))));
+    child.inc();
+    this.#duration.observe(seconds);
+  }
+
+  upstreamHandshake(rule: string | null, result: HandshakeResult): void {
+    this.#handshakes.labels(rule ?? NONE, result).inc();
+  }
+
+  upstreamError(type: string): void {
+    this.#errors.labels(type).inc();
+  }
+
+  /** Counts `socket` as open on `side` until it closes. */
+  trackOpen(side: ConnectionSide, socket: { once(event: 'close', listener: () => void): unknown }): void {
+    const gauge = this.#open[side];
+    gauge.inc();
+    socket.once('close', () => gauge.dec());
+  }
+
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  scrape(): Promise<string> {
+    return this.#registry.metrics();
+  }
+}
