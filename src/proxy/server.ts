@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { serveAdmin } from '../admin/router.js';
 import { formatAuthority } from '../match/host.js';
 import type { Logger } from '../log/logger.js';
 import { PROXY_AUTHENTICATE, PROXY_AUTH_REQUIRED } from './access.js';
@@ -10,7 +11,6 @@ import { forwardRequest, type ForwardTarget } from './forward.js';
 import { interceptedTargets } from './intercept.js';
 import { checkHeaders, isRejection, misdirected, parseRequestTarget, type Rejection } from './request-checks.js';
 import { respondOnSocket, respondText } from './respond.js';
-import { serveSelf } from './self-endpoints.js';
 import { forwardUpgrade } from './upgrade.js';
 
 export interface RunningProxy {
@@ -79,7 +79,7 @@ function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): 
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed);
   if (parsed.scheme === null || parsed.host === null || parsed.port === null) {
-    if ('res' in reply) serveSelf(ctx, req, reply.res, parsed.path);
+    if ('res' in reply) void serveAdmin(ctx, req, reply.res, parsed.path);
     else replyText(reply, 404, 'The proxy itself serves no upgrades.');
     return;
   }
