@@ -1,13 +1,12 @@
 import fc from 'fast-check';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pacScript } from '../../src/admin/pac-script.js';
 import { canonicalHost, tryCanonicalHost } from '../../src/match/host.js';
 import { expandPattern, validatePattern } from '../../src/match/pattern.js';
 import { HostMatcher, type MatchableRule } from '../../src/match/matcher.js';
+import { adminGet } from '../helpers/admin.js';
 import { pacResolver } from '../helpers/pac.js';
-import { readRawResponse } from '../helpers/proxy-client.js';
 import type { TestProxy } from '../helpers/test-proxy.js';
 import { startTestProxy } from '../helpers/test-proxy.js';
 import { makeProxyPki, ruleYaml } from '../proxy/fixtures.js';
@@ -117,15 +116,6 @@ describe('the PAC file agrees with the matcher', () => {
   });
 });
 
-/** GET /proxy.pac with exactly these header lines (none: no Host at all, as HTTP/1.0 allows). */
-async function fetchPac(port: number, headerLines: string[]): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const socket = connect(port, '127.0.0.1');
-  socket.write(`GET /proxy.pac HTTP/1.0\r\n${headerLines.map((l) => `${l}\r\n`).join('')}\r\n`);
-  const res = await readRawResponse(socket, { untilClose: true });
-  socket.destroy();
-  return { status: res.status, headers: res.headers, body: res.body.toString() };
-}
-
 describe('GET /proxy.pac through the proxy', () => {
   let proxy: TestProxy;
   beforeAll(async () => {
@@ -149,13 +139,13 @@ ${ruleYaml(pki, 'api.example.com', 'alice')}${ruleYaml(pki, '*.{a,b}.example.org
   });
 
   it("names the Host header's authority when there is one (a port mapping, a name), else the connection's local address", async () => {
-    const named = await fetchPac(proxy.port, ['Host: Proxy.Internal:3128']);
+    const named = await adminGet(proxy.port, '/proxy.pac', ['Host: Proxy.Internal:3128']);
     expect(named.status).toBe(200);
     expect(await (await pacResolver(named.body))('https://api.example.com/')).toBe('PROXY proxy.internal:3128');
-    const defaultPort = await fetchPac(proxy.port, ['Host: proxy.internal']);
+    const defaultPort = await adminGet(proxy.port, '/proxy.pac', ['Host: proxy.internal']);
     expect(await (await pacResolver(defaultPort.body))('https://api.example.com/')).toBe('PROXY proxy.internal:80');
     for (const lines of [[], ['Host: bad host"name']]) {
-      const fallback = await fetchPac(proxy.port, lines);
+      const fallback = await adminGet(proxy.port, '/proxy.pac', lines);
       expect(fallback.status).toBe(200);
       expect(await (await pacResolver(fallback.body))('https://api.example.com/')).toBe(`PROXY 127.0.0.1:${proxy.port}`);
     }
