@@ -67,6 +67,9 @@ export class ProxyMetrics {
       registers,
     });
     this.#open = { client: open.labels('client'), upstream: open.labels('upstream') };
+    // Both sides show from the first scrape, at 0, rather than appearing later.
+    this.#open.client.set(0);
+    this.#open.upstream.set(0);
     new Gauge({
       name: 'mtls_proxy_client_certificate_expiry_seconds',
       help: "Seconds until each rule's client certificate expires (negative once expired).",

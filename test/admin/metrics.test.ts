@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminGet, parseMetrics } from '../helpers/admin.js';
-import { connectThrough, httpsViaProxy } from '../helpers/proxy-client.js';
+import { connectThrough, httpsViaProxy, readRawResponse, tlsViaProxy } from '../helpers/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
 import { closedPort, startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { makeProxyPki, ruleYaml, type ProxyPki } from '../proxy/fixtures.js';
@@ -61,24 +61,30 @@ describe('GET /metrics', () => {
     expect(samples.get('mtls_proxy_upstream_handshakes_total{rule="api.example.com",result="success"}')).toBeGreaterThanOrEqual(1);
   });
 
-  it('counts an upstream failure by its Proxy-Status type, on each path where it is logged', async () => {
+  it('counts an upstream failure by its Proxy-Status type on each path: request, upgrade, tunnel', async () => {
     const wrong = await via('wrong.example.org:443');
     expect(wrong.status).toBe(502);
     expect(wrong.headers['proxy-status']).toContain('error=tls_certificate_error');
     const down = await via('down.example.com:443');
     expect(down.headers['proxy-status']).toContain('error=destination_unavailable');
+    // A WebSocket upgrade inside an intercepted connection.
+    const tls = await tlsViaProxy({ proxyPort: proxy.port, authority: 'down.example.com:443', ca: proxy.proxy.context.ca.certPem });
+    const upgrade = readRawResponse(tls);
+    tls.write('GET / HTTP/1.1\r\nHost: down.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: eHl6eHl6eHl6eHl6eHl6eA==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    expect((await upgrade).status).toBe(502);
+    tls.destroy();
     // A tunnelled CONNECT (no rule) to a closed port.
     const tunnel = await connectThrough(proxy.port, `127.0.0.1:${refused}`);
     tunnel.socket.destroy();
     expect(tunnel.status).toBe(502);
     const samples = await scrape();
     expect(samples.get('mtls_proxy_upstream_errors_total{type="tls_certificate_error"}')).toBe(1);
-    expect(samples.get('mtls_proxy_upstream_errors_total{type="destination_unavailable"}')).toBe(2);
+    expect(samples.get('mtls_proxy_upstream_errors_total{type="destination_unavailable"}')).toBe(3);
     // Each attempt counts; one request may make several (the dial during the client's handshake, its retry).
     expect(samples.get('mtls_proxy_upstream_handshakes_total{rule="*.example.org",result="failure"}')).toBeGreaterThanOrEqual(1);
     expect(samples.has('mtls_proxy_upstream_handshakes_total{rule="*.example.org",result="success"}')).toBe(false);
     expect(samples.get('mtls_proxy_requests_total{rule="*.example.org",code="502"}')).toBe(1);
-    expect(samples.get('mtls_proxy_requests_total{rule="down.example.com",code="502"}')).toBe(1);
+    expect(samples.get('mtls_proxy_requests_total{rule="down.example.com",code="502"}')).toBe(2);
   });
 
   it('counts a plain http:// request under rule none', async () => {
