@@ -6,7 +6,7 @@ import type { CompiledRule, MatchableRule } from '../match/matcher.js';
  * Hosts hold no `/`, so minimatch's one-segment `*` and `?` are `.*` and `.`
  * here; only `.` among the other characters needs escaping.
  */
-export function alternativeSource(alternative: string): string {
+function alternativeSource(alternative: string): string {
   return `^${alternative.replace(/[.*?]/g, (c) => (c === '.' ? '\\.' : c === '*' ? '.*' : '.'))}$`;
 }
 
@@ -17,7 +17,7 @@ function jsString(text: string): string {
 
 /**
  * The body of FindProxyForURL. Browsers hand it a lowercased host (IDN in
- * punycode), IPv6 sometimes in brackets and sometimes with a trailing dot;
+ * punycode), IPv6 sometimes in brackets, a name sometimes with its trailing dot;
  * the port is only in the URL, written when it is not the scheme's default.
  */
 const FIND_PROXY = `

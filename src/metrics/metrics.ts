@@ -22,25 +22,32 @@ const NONE = 'none';
  */
 export class ProxyMetrics {
   readonly #registry = new Registry();
-  readonly #requests: Counter<'rule' | 'code'>;
   readonly #duration: Histogram;
   readonly #handshakes: Counter<'rule' | 'result'>;
   readonly #errors: Counter<'type'>;
   readonly #open: Record<ConnectionSide, Gauge.Internal<string>>;
   /**
-   * Labelled children by rule, then status: the request path looks two Maps up
-   * instead of having prom-client hash a fresh label object every time.
+   * Requests by rule, then status, as plain numbers handed to prom-client when
+   * scraped: two Map lookups on the request path, where prom-client's labelled
+   * children validate and hash their labels on every increment.
    */
-  readonly #requestChildren = new Map<string | null, Map<number | null, Counter.Internal>>();
+  readonly #requestCounts = new Map<string | null, Map<number | null, number>>();
 
   constructor(current: () => CurrentCertificates) {
     const registers = [this.#registry];
     collectDefaultMetrics({ register: this.#registry });
-    this.#requests = new Counter({
+    const requestCounts = this.#requestCounts;
+    new Counter({
       name: 'mtls_proxy_requests_total',
       help: 'Requests answered through an intercepted connection or plain HTTP, by rule pattern and status code.',
       labelNames: ['rule', 'code'],
       registers,
+      collect() {
+        this.reset();
+        for (const [rule, byStatus] of requestCounts) {
+          for (const [status, count] of byStatus) this.labels(rule ?? NONE, status === null ? NONE : String(status)).inc(count);
+        }
+      },
     });
     this.#duration = new Histogram({
       name: 'mtls_proxy_request_duration_seconds',
@@ -90,11 +97,9 @@ export class ProxyMetrics {
 
   /** One request answered (the contract's `request` line). */
   request(rule: string | null, status: number | null, seconds: number): void {
-    let byStatus = this.#requestChildren.get(rule);
-    if (!byStatus) this.#requestChildren.set(rule, (byStatus = new Map()));
-    let child = byStatus.get(status);
-    if (!child) byStatus.set(status, (child = this.#requests.labels(rule ?? NONE, status === null ? NONE : String(status))));
-    child.inc();
+    let byStatus = this.#requestCounts.get(rule);
+    if (!byStatus) this.#requestCounts.set(rule, (byStatus = new Map()));
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
     this.#duration.observe(seconds);
   }
 
