@@ -30,7 +30,7 @@ const GLOB_OPTIONS: MinimatchOptions = {
   platform: 'linux',
 };
 
-interface CompiledRule<R> {
+export interface CompiledRule<R> {
   readonly rule: R;
   readonly exact: boolean;
   /** The hosts or globs the rule stands for: the canonical host, or each brace alternative. */
@@ -76,6 +76,11 @@ export class HostMatcher<R extends MatchableRule> {
     this.#wildcards = wildcards.sort(
       (a, b) => b.literalChars - a.literalChars || comparePortsThenOrder(a.rule, b.rule),
     );
+  }
+
+  /** Each rule as compiled here, in file order: what the PAC file is written from. */
+  compiled(): readonly CompiledRule<R>[] {
+    return this.#rules;
   }
 
   /** `host` must already be canonical (canonicalHost or parseAuthority). */

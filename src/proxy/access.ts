@@ -28,10 +28,18 @@ export class AccessControl {
     return v4 ? this.#allow.check(v4, 'ipv4') : this.#allow.check(remoteAddress, remoteAddress.includes(':') ? 'ipv6' : 'ipv4');
   }
 
-  /** True when no credentials are configured or the request carries the right ones. */
+  /** True when no credentials are configured or the proxy request carries the right ones. */
   authorizes(req: IncomingMessage): boolean {
+    return this.#basic(req.headers['proxy-authorization']);
+  }
+
+  /** The same for a request to the proxy's own pages, whose credentials come as Authorization. */
+  authorizesAdmin(req: IncomingMessage): boolean {
+    return this.#basic(req.headers.authorization);
+  }
+
+  #basic(header: string | undefined): boolean {
     if (!this.#credentials) return true;
-    const header = req.headers['proxy-authorization'];
     const m = header ? /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
     if (!m) return false;
     const given = Buffer.from(m[1]!, 'base64');

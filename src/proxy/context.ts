@@ -3,6 +3,7 @@ import type { CertificateStore } from '../certs/store.js';
 import type { ClientCertificateRule, Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { HostMatcher } from '../match/matcher.js';
+import type { ProxyMetrics } from '../metrics/metrics.js';
 import type { CertificateAuthority } from '../tls/ca.js';
 import type { LeafContexts } from '../tls/leaf-cache.js';
 import type { UpstreamPools } from '../upstream/pools.js';
@@ -19,6 +20,8 @@ export interface ProxyContext {
   readonly routes: Routes;
   readonly pools: UpstreamPools;
   readonly logger: Logger;
+  /** Process-wide: passed in, so that a context built by a reload keeps counting into it. */
+  readonly metrics: ProxyMetrics;
 }
 
 /** What the proxy knows about a decrypted client connection: where its CONNECT pointed. */

@@ -98,6 +98,7 @@ export function upstreamFailure(ctx: ProxyContext, log: Logger, route: UpstreamR
     trust: describeTrust(ctx.config, route.rule),
   });
   log.warn({ host: route.host, port: route.port, code: failure.details, error: failure.sentence }, 'upstream error');
+  ctx.metrics.upstreamError(failure.type);
   return failure;
 }
 

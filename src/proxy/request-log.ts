@@ -25,6 +25,8 @@ export interface RequestLogEntry {
 
 /** The contract's `request` line. */
 export function logRequest(ctx: ProxyContext, log: Logger, route: UpstreamRoute, entry: RequestLogEntry): void {
+  const durationMs = performance.now() - entry.startedAt;
+  ctx.metrics.request(route.rule?.host ?? null, entry.status, durationMs / 1000);
   log.info(
     {
       id: entry.id,
@@ -33,7 +35,7 @@ export function logRequest(ctx: ProxyContext, log: Logger, route: UpstreamRoute,
       port: route.port,
       path: logPath(entry.path),
       status: entry.status,
-      durationMs: Math.round((performance.now() - entry.startedAt) * 100) / 100,
+      durationMs: Math.round(durationMs * 100) / 100,
       clientCert: route.rule ? ctx.store.identity(route.rule.index).summary.fingerprint256 : null,
       rule: route.rule?.host ?? null,
       ...(entry.aborted ? { aborted: true } : {}),

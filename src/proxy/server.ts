@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { serveAdmin } from '../admin/router.js';
 import { formatAuthority } from '../match/host.js';
 import type { Logger } from '../log/logger.js';
 import { PROXY_AUTHENTICATE, PROXY_AUTH_REQUIRED } from './access.js';
@@ -11,7 +12,6 @@ import { interceptedTargets } from './intercept.js';
 import { deadlineOf, enforceHeadDeadlines } from './deadline.js';
 import { checkHeaders, isRejection, misdirected, parseRequestTarget, type Rejection } from './request-checks.js';
 import { respondOnSocket, respondText } from './respond.js';
-import { serveSelf } from './self-endpoints.js';
 import { selfTargetCheck, type SelfTargetCheck } from './self-target.js';
 import { forwardUpgrade } from './upgrade.js';
 
@@ -96,7 +96,7 @@ function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply, t
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed);
   if (parsed.scheme === null || parsed.host === null || parsed.port === null || targetsSelf(parsed.host, parsed.port)) {
-    if ('res' in reply) serveSelf(ctx, req, reply.res, parsed.path);
+    if ('res' in reply) void serveAdmin(ctx, req, reply.res, parsed.path);
     else replyText(reply, 404, 'The proxy itself serves no upgrades.');
     return;
   }
@@ -150,6 +150,7 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
     }
     open++;
     sockets.add(socket);
+    ctx.metrics.trackOpen('client', socket);
     socket.once('close', () => {
       open--;
       sockets.delete(socket);

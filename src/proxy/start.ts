@@ -5,6 +5,7 @@ import { openKeyLog } from '../log/keylog.js';
 import type { Logger } from '../log/logger.js';
 import { HostMatcher } from '../match/matcher.js';
 import { riskyPattern } from '../match/risky-patterns.js';
+import { ProxyMetrics } from '../metrics/metrics.js';
 import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
 import { LeafContexts } from '../tls/leaf-cache.js';
 import { UpstreamPools } from '../upstream/pools.js';
@@ -24,6 +25,8 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   const store = await loadCertificateStore(config);
   if (config.log.keylog !== undefined) openKeyLog(config.log.keylog, config.file);
   const ca = await loadOrCreateCa(config.ca, config.file);
+  // The expiry gauge reads the context in force when scraped.
+  const metrics = new ProxyMetrics(() => ({ rules: context.config.clientCertificates, store: context.store }));
   const context: ProxyContext = {
     config,
     access: new AccessControl(config.listen),
@@ -32,8 +35,9 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
     matcher: new HostMatcher(config.clientCertificates),
     leaves: new LeafContexts(ca),
     routes: new Routes(config),
-    pools: new UpstreamPools(config, store, logger),
+    pools: new UpstreamPools(config, store, logger, metrics),
     logger,
+    metrics,
   };
   context.leaves.warmUp();
   const server = await startProxyServer(context);

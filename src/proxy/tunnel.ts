@@ -28,6 +28,7 @@ export async function tunnel(
   } catch (err) {
     const failure = classifyUpstreamError(err, `${host}:${port}`, false);
     log.warn({ host, port, code: failure.details, error: failure.sentence }, 'upstream error');
+    ctx.metrics.upstreamError(failure.type);
     if (answer) respondOnSocket(client, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
     else client.destroy();
     return;
@@ -36,6 +37,7 @@ export async function tunnel(
     server.destroy();
     return;
   }
+  ctx.metrics.trackOpen('upstream', server);
   if (answer) client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   if (head.length > 0) server.write(head);
   relaySockets(client, server, ({ bytesUp, bytesDown }) => {

@@ -4,6 +4,7 @@ import type { buildConnector } from 'undici';
 import { MtlsProxyError } from '../errors.js';
 import { keyLogWriter } from '../log/keylog.js';
 import type { Logger } from '../log/logger.js';
+import type { ProxyMetrics } from '../metrics/metrics.js';
 import { summarizeCertificate, type CertSummary } from '../certs/summary.js';
 import { formatAuthority, isIpLiteral } from '../match/host.js';
 import { describeTcpTarget, dialTcp } from './dial.js';
@@ -26,6 +27,7 @@ export interface ConnectorOptions {
   logger: Logger;
   /** log.keylog: where this side's TLS secrets go, when set. */
   keylogFile?: string;
+  metrics: ProxyMetrics;
 }
 
 /** A TLS session to resume, with the server certificate it was made with (a resumed handshake carries none). */
@@ -46,7 +48,7 @@ export type Connector = buildConnector.connector & { warm(started: () => void): 
  * never to another client identity.
  */
 export function createConnector(options: ConnectorOptions): Connector {
-  const { route, logger } = options;
+  const { route, logger, metrics } = options;
   const label = formatAuthority(route.host, route.port);
   let session: SavedSession | undefined;
   // The route's identity, the same on every connection: summarized once.
@@ -62,6 +64,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       throw withheld;
     }
     const tcp = await dialTcp(route.tcp, options.connectTimeoutMs, label);
+    metrics.trackOpen('upstream', tcp);
     if (!route.tls) {
       started?.();
       return tcp;
@@ -82,6 +85,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       started?.();
       const fail = (err: Error): void => {
         clearTimeout(timer);
+        metrics.upstreamHandshake(route.rule?.host ?? null, 'failure');
         tls.destroy();
         backOffAfter(err);
         reject(err);
@@ -104,6 +108,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         clearTimeout(timer);
         tls.off('error', fail);
         verified = true;
+        metrics.upstreamHandshake(route.rule?.host ?? null, 'success');
         clientCert ??= clientCertFields(route, tls);
         serverCert = serverCertFields(tls) ?? (tls.isSessionReused() ? (offered?.serverCert ?? null) : null);
         if (early) save(early);

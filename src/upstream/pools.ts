@@ -3,6 +3,7 @@ import type { Pool as UndiciPool } from 'undici';
 import type { CertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import type { ProxyMetrics } from '../metrics/metrics.js';
 import { createConnector, type Connector } from './connector.js';
 import type { UpstreamRoute } from './route.js';
 import { UpstreamSecureContexts } from './secure-contexts.js';
@@ -30,10 +31,12 @@ export class UpstreamPools {
   readonly #backoff = new VerificationBackoff();
   readonly #config: Config;
   readonly #logger: Logger;
+  readonly #metrics: ProxyMetrics;
 
-  constructor(config: Config, store: CertificateStore, logger: Logger) {
+  constructor(config: Config, store: CertificateStore, logger: Logger, metrics: ProxyMetrics) {
     this.#config = config;
     this.#logger = logger;
+    this.#metrics = metrics;
     this.#contexts = new UpstreamSecureContexts(config, store);
   }
 
@@ -74,6 +77,7 @@ export class UpstreamPools {
       backoff: this.#backoff,
       logger: this.#logger,
       ...(this.#config.log.keylog === undefined ? {} : { keylogFile: this.#config.log.keylog }),
+      metrics: this.#metrics,
     });
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;
     const pool = new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { createSecureContext } from 'node:tls';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ProxyMetrics } from '../../src/metrics/metrics.js';
 import { createConnector, type Connector } from '../../src/upstream/connector.js';
 import type { UpstreamRoute } from '../../src/upstream/route.js';
 import { VerificationBackoff } from '../../src/upstream/verification.js';
@@ -53,6 +54,7 @@ function connectorTo(port: number): Connector {
     trust: 'system roots',
     backoff: new VerificationBackoff(),
     logger: pino({ enabled: false }),
+    metrics: new ProxyMetrics(() => ({ rules: [], store: { identity: () => { throw new Error('no rules'); } } })),
   });
 }
 

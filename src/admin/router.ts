@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { respondText } from '../proxy/respond.js';
+import { caCertEndpoint } from './ca-cert.js';
+import type { AdminContext, AdminEndpoint, AdminResponse } from './endpoint.js';
+import { healthzEndpoint } from './healthz.js';
+import { indexEndpoint } from './index-page.js';
+import { metricsEndpoint } from './metrics.js';
+import { pacEndpoint } from './pac.js';
+
+const ENDPOINTS = new Map<string, AdminEndpoint>([
+  ['/ca.crt', caCertEndpoint],
+  ['/healthz', healthzEndpoint],
+  ['/proxy.pac', pacEndpoint],
+  ['/metrics', metricsEndpoint],
+]);
+ENDPOINTS.set('/', indexEndpoint(ENDPOINTS));
+
+const AUTHENTICATE = { 'www-authenticate': 'Basic realm="mtls-proxy"' };
+
+/**
+ * A request addressed to the proxy itself (origin-form on its own port), never
+ * one proxied to another host. With listen.auth, the pages that show traffic
+ * and configuration take the same credentials as Authorization.
+ */
+export async function serveAdmin(ctx: AdminContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  const endpoint = ENDPOINTS.get(path.split('?', 1)[0]!);
+  if (!endpoint) {
+    respondText(res, 404, `This is mtls-proxy, a forward proxy: set it as your HTTP and HTTPS proxy. It serves ${[...ENDPOINTS.keys()].join(', ')} itself.`);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    respondText(res, 405, 'Only GET is served by the proxy itself.', { allow: 'GET, HEAD' });
+    return;
+  }
+  if (!endpoint.open && !ctx.access.authorizesAdmin(req)) {
+    respondText(res, 401, 'Authentication required: this page takes the proxy credentials (listen.auth).', AUTHENTICATE);
+    return;
+  }
+  let answer: AdminResponse;
+  try {
+    answer = await endpoint.answer(ctx, req);
+  } catch {
+    respondText(res, 500, 'The proxy failed to build this page.');
+    return;
+  }
+  const { contentType, body, headers } = answer;
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
