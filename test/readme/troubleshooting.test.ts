@@ -6,11 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classifyUpstreamError } from '../../src/proxy/proxy-status.js';
+import { PROXY_LOOP_STATUS } from '../../src/proxy/self-target.js';
 import { PROJECT_DIR, section } from './readme.js';
 
 const source = readFileSync(`${PROJECT_DIR}src/proxy/proxy-status.ts`, 'utf8');
 const typeUnion = /export type ProxyErrorType =([^;]*);/.exec(source)?.[1] ?? '';
-const TYPES = [...typeUnion.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!);
+/** The upstream failure types, which classifyUpstreamError chooses among. */
+const UPSTREAM_TYPES = [...typeUnion.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!);
+/** The proxy's own refusal of a CONNECT to itself, sent without an upstream failure. */
+const LOOP_TYPE = /error=([a-z_]+)/.exec(PROXY_LOOP_STATUS)?.[1] ?? '';
+const TYPES = [...UPSTREAM_TYPES, LOOP_TYPE];
 
 const troubleshooting = section('Troubleshooting');
 
@@ -51,6 +56,7 @@ describe('the README troubleshooting section', () => {
   it('reads the error types from the source', () => {
     expect(TYPES).toContain('dns_error');
     expect(TYPES).toContain('proxy_configuration_error');
+    expect(TYPES).toContain('proxy_loop_detected');
   });
 
   it('has an entry for every Proxy-Status error type', () => {
@@ -72,7 +78,13 @@ describe('the README troubleshooting section', () => {
       if (failure.type !== 'proxy_internal_error') expect(text, failure.type).toContain(failure.details);
       for (const key of failure.sentence.match(CONFIG_KEY) ?? []) expect(text, failure.type).toContain(key);
     }
-    expect([...covered].sort()).toEqual([...TYPES].sort());
+    expect([...covered].sort()).toEqual([...UPSTREAM_TYPES].sort());
+  });
+
+  it('tells what a loop refusal means and which settings cause one', () => {
+    const text = entry(LOOP_TYPE);
+    expect(text).toContain('403');
+    for (const key of ['upstream.resolve', 'upstream.proxy']) expect(text).toContain(key);
   });
 
   it('tells what to do when the client distrusts the certificate and when no rule applied', () => {
