@@ -45,6 +45,8 @@ export interface ClientCertificateRule {
   readonly pfx?: string;
   /** Already read from `passphrase` or `passphraseFile` (trailing newline stripped). */
   readonly passphrase?: string;
+  /** Where `passphrase` was read from, when it was; watched for a reload. */
+  readonly passphraseFile?: string;
   readonly ca: readonly string[];
   /** Per-rule override of upstream.verify, when set. */
   readonly verify?: boolean;

@@ -5,7 +5,7 @@ import { formatAuthority } from '../match/host.js';
 import type { Logger } from '../log/logger.js';
 import { PROXY_AUTHENTICATE, PROXY_AUTH_REQUIRED } from './access.js';
 import { handleConnect } from './connect.js';
-import type { ProxyContext } from './context.js';
+import type { ContextHolder, ProxyContext } from './context.js';
 import { forwardRequest, type ForwardTarget } from './forward.js';
 import { interceptedTargets } from './intercept.js';
 import { checkHeaders, isRejection, misdirected, parseRequestTarget, type Rejection } from './request-checks.js';
@@ -16,20 +16,32 @@ import { forwardUpgrade } from './upgrade.js';
 export interface RunningProxy {
   readonly host: string;
   readonly port: number;
+  /** Applies the holder's current timeouts to the listening servers (they read them per connection). */
+  refresh(): void;
   close(): Promise<void>;
 }
 
-const connectionLogs = new WeakMap<Socket, Logger>();
+/** A client connection to the proxy's port: the context it was accepted with, and its logger. */
+interface Connection {
+  readonly ctx: ProxyContext;
+  readonly log: Logger;
+}
+
+const connections = new WeakMap<Socket, Connection>();
+
+function applyTimeouts(server: Server, ctx: ProxyContext): void {
+  server.keepAliveTimeout = ctx.config.timeouts.idle * 1000;
+  server.headersTimeout = ctx.config.timeouts.idle * 1000;
+}
 
 function httpServer(ctx: ProxyContext): Server {
   const server = createHttpServer({
     maxHeaderSize: 16 * 1024,
     requireHostHeader: false,
-    keepAliveTimeout: ctx.config.timeouts.idle * 1000,
-    headersTimeout: ctx.config.timeouts.idle * 1000,
     // Uploads through a proxy may legitimately take long; idle time is bounded instead.
     requestTimeout: 0,
   });
+  applyTimeouts(server, ctx);
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -55,8 +67,9 @@ function forwardReply(ctx: ProxyContext, log: Logger, req: IncomingMessage, repl
 }
 
 /** A request on a decrypted connection: always for the CONNECT host:port. */
-function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
+function onInterceptedRequest(req: IncomingMessage, reply: Reply): void {
   const target = interceptedTargets.get(req.socket)!;
+  const { ctx } = target;
   const reject = (r: Rejection, what: string): void => replyText(reply, r.status, `${what}: ${r.reason}.`);
   const headerProblem = checkHeaders(req.rawHeaders);
   if (headerProblem) return reject(headerProblem, 'Bad request');
@@ -72,7 +85,7 @@ function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Re
 }
 
 /** A request on the proxy's own port: absolute-form to forward, or origin-form for the proxy itself. */
-function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
+function onProxyRequest({ ctx, log }: Connection, req: IncomingMessage, reply: Reply): void {
   const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`);
   const headerProblem = checkHeaders(req.rawHeaders);
   if (headerProblem) return reject(headerProblem);
@@ -88,7 +101,7 @@ function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): 
     return;
   }
   const tls = parsed.scheme === 'https';
-  forwardReply(ctx, connectionLogs.get(req.socket as Socket) ?? ctx.logger, req, reply, {
+  forwardReply(ctx, log, req, reply, {
     // A certificate is only ever lent over TLS.
     route: ctx.routes.route(parsed.host, parsed.port, tls, tls ? ctx.matcher.match(parsed.host, parsed.port) : null),
     path: parsed.path,
@@ -98,26 +111,30 @@ function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): 
 }
 
 /** Starts the listener: CONNECT, absolute-form HTTP and the proxy's own endpoints on one port. */
-export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy> {
-  const outer = httpServer(ctx);
-  const inner = httpServer(ctx);
+export async function startProxyServer(holder: ContextHolder): Promise<RunningProxy> {
+  const outer = httpServer(holder.current);
+  const inner = httpServer(holder.current);
   let nextConnId = 0;
   let open = 0;
   const sockets = new Set<Socket>();
 
-  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, { res }));
-  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, { socket, head }));
+  const connectionOf = (socket: Socket): Connection => connections.get(socket)!;
+  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(connectionOf(req.socket as Socket), req, { res }));
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(connectionOf(socket), req, { socket, head }));
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const { ctx, log } = connectionOf(socket);
     if (!ctx.access.authorizes(req)) {
       respondOnSocket(socket, 407, PROXY_AUTH_REQUIRED, PROXY_AUTHENTICATE);
       return;
     }
-    handleConnect(ctx, inner, connectionLogs.get(socket) ?? ctx.logger, req, socket, head);
+    handleConnect(ctx, inner, log, req, socket, head);
   });
-  inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(ctx, req, { res }));
-  inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(ctx, req, { socket, head }));
+  inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(req, { res }));
+  inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(req, { socket, head }));
 
   const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    // Read once: a reload applies to connections accepted after it, never to this one.
+    const ctx = holder.current;
     socket.on('error', () => socket.destroy());
     if (!ctx.access.allowsAddress(socket.remoteAddress)) {
       respondOnSocket(socket, 403, 'This client address is not in listen.allow.');
@@ -133,11 +150,11 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
       open--;
       sockets.delete(socket);
     });
-    connectionLogs.set(socket, ctx.logger.child({ connId: ++nextConnId }));
+    connections.set(socket, { ctx, log: ctx.logger.child({ connId: ++nextConnId }) });
     outer.emit('connection', socket);
   });
 
-  const { host, port } = ctx.config.listen;
+  const { host, port } = holder.current.config.listen;
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen({ host, port }, () => {
@@ -149,6 +166,10 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
   return {
     host: address.address,
     port: address.port,
+    refresh: () => {
+      applyTimeouts(outer, holder.current);
+      applyTimeouts(inner, holder.current);
+    },
     close: async () => {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

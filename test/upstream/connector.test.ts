@@ -41,6 +41,7 @@ function connectorTo(port: number): Connector {
     tls: true,
     rule: null,
     verify: true,
+    credentials: null,
     key: 'test',
   };
   return createConnector({
