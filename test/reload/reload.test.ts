@@ -1,0 +1,165 @@
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { tlsViaProxy } from '../helpers/proxy-client.js';
+import { ruleYaml } from '../proxy/fixtures.js';
+import { requestOn, startReloadable, type Reloadable } from './fixtures.js';
+
+let setup: Reloadable | undefined;
+const folders: string[] = [];
+afterEach(async () => {
+  await setup?.close();
+  setup = undefined;
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mtls-proxy-reload-'));
+  folders.push(dir);
+  return dir;
+}
+
+/** A rule for api.example.com whose certificate and key are the files named. */
+function ruleWithFiles(cert: string, key: string, host = 'api.example.com'): string {
+  return `  - host: "${host}"\n    cert: ${cert}\n    key: ${key}\n`;
+}
+
+describe('a reload', () => {
+  it('follows an in-place edit of the config file', async () => {
+    setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
+    const { pki } = setup;
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
+    const reloaded = setup.next('config reloaded');
+    setup.writeConfig(ruleYaml(pki, 'api.example.com', 'bob'));
+    expect(await reloaded).toMatchObject({ level: 30, rules: 1 });
+    expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+  });
+
+  it('follows a certificate and key replaced by renaming new files over them, as certbot and editors do', async () => {
+    const dir = tempFolder();
+    const cert = join(dir, 'client.crt');
+    const key = join(dir, 'client.key');
+    setup = await startReloadable((pki) => {
+      writeFileSync(cert, pki.alice.certPem);
+      writeFileSync(key, pki.alice.keyPem);
+      return ruleWithFiles(cert, key);
+    });
+    const { pki } = setup;
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
+    const reloaded = setup.next('config reloaded');
+    writeFileSync(`${cert}.tmp`, pki.bob.certPem);
+    writeFileSync(`${key}.tmp`, pki.bob.keyPem);
+    renameSync(`${key}.tmp`, key);
+    renameSync(`${cert}.tmp`, cert);
+    await reloaded;
+    expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+  });
+
+  it('follows a Kubernetes secret volume, whose ..data link is swapped to a new folder', async () => {
+    const volume = tempFolder();
+    const generation = (name: string, certPem: string, keyPem: string): void => {
+      mkdirSync(join(volume, name));
+      writeFileSync(join(volume, name, 'tls.crt'), certPem);
+      writeFileSync(join(volume, name, 'tls.key'), keyPem);
+    };
+    setup = await startReloadable((pki) => {
+      generation('..2026_01_01', pki.alice.certPem, pki.alice.keyPem);
+      symlinkSync('..2026_01_01', join(volume, '..data'));
+      symlinkSync('..data/tls.crt', join(volume, 'tls.crt'));
+      symlinkSync('..data/tls.key', join(volume, 'tls.key'));
+      return ruleWithFiles(join(volume, 'tls.crt'), join(volume, 'tls.key'));
+    });
+    const { pki } = setup;
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
+    const reloaded = setup.next('config reloaded');
+    // What the kubelet does: a new folder, a new link to it, renamed over ..data, the old folder removed.
+    generation('..2026_01_02', pki.bob.certPem, pki.bob.keyPem);
+    symlinkSync('..2026_01_02', join(volume, '..data_tmp'));
+    renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
+    rmSync(join(volume, '..2026_01_01'), { recursive: true });
+    await reloaded;
+    expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+  });
+
+  it('keeps serving the old config when the new one is broken, and logs the words check prints', async () => {
+    setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
+    const { pki } = setup;
+    const failed = setup.next('config reload failed');
+    // bob's certificate with alice's key, and a misspelt key: two problems, as check reports them.
+    setup.writeConfig(`  - host: api.example.com\n    cert: ${pki.files['bob.crt']}\n    key: ${pki.files['alice.key']}\n`, 'warnExpiryDay: 3\n');
+    const line = await failed;
+    const check = await runCli(['check', '-c', setup.file], { cwd: setup.proxy.dir });
+    expect(check.code).toBe(2);
+    const words = check.stderr.trim().split('\n').map((l) => l.replace(/^error: /, ''));
+    expect(words.length).toBeGreaterThan(0);
+    expect(line).toMatchObject({ level: 50, error: words.join('\n') });
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
+
+    // A certificate problem rather than a config one is refused too.
+    const failedAgain = setup.next('config reload failed');
+    setup.writeConfig(`  - host: api.example.com\n    cert: ${pki.files['bob.crt']}\n    key: ${pki.files['alice.key']}\n`);
+    expect((await failedAgain).error).toBe(`${setup.file}: clientCertificates[0].key: the key in ${pki.files['alice.key']} does not belong to the certificate CN=bob in ${pki.files['bob.crt']}`);
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
+    expect(setup.proxy.logs('config reloaded')).toEqual([]);
+  });
+
+  it('rotates a client certificate for new connections while an open keep-alive connection keeps working', async () => {
+    const dir = tempFolder();
+    const cert = join(dir, 'client.crt');
+    const key = join(dir, 'client.key');
+    setup = await startReloadable((pki) => {
+      writeFileSync(cert, pki.alice.certPem);
+      writeFileSync(key, pki.alice.keyPem);
+      return ruleWithFiles(cert, key);
+    });
+    const { pki, proxy } = setup;
+    const open = await tlsViaProxy({ proxyPort: proxy.port, authority: 'api.example.com:443', ca: proxy.proxy.context.ca.certPem });
+    try {
+      expect((await requestOn(open, 'api.example.com')).seen?.clientCert).toBe(pki.alice.fingerprint256);
+      const reloaded = setup.next('config reloaded');
+      writeFileSync(cert, pki.bob.certPem);
+      writeFileSync(key, pki.bob.keyPem);
+      await reloaded;
+      expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+      // The connection opened before the reload finishes its life on the config it started with.
+      const again = await requestOn(open, 'api.example.com');
+      expect(again.status).toBe(200);
+      expect(again.seen?.clientCert).toBe(pki.alice.fingerprint256);
+      expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+    } finally {
+      open.destroy();
+    }
+  });
+
+  it('says that a new listen.port needs a restart, and applies the rest', async () => {
+    setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
+    const { pki } = setup;
+    const warned = setup.next('listen.port changed; restart the proxy to apply it (the reload applied everything else)');
+    const reloaded = setup.next('config reloaded');
+    writeFileSync(setup.file, readFileSync(setup.file, 'utf8').replace('port: 0', 'port: 1').replace(/alice/g, 'bob'));
+    expect(await warned).toMatchObject({ level: 40, key: 'listen.port' });
+    await reloaded;
+    expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+  });
+
+  it('keeps the pool of a rule whose identity did not change: its upstream connection is reused', async () => {
+    setup = await startReloadable((p) => ruleYaml(p, 'api.example.com', 'alice') + ruleYaml(p, 'other.example.com', 'alice'));
+    const { pki } = setup;
+    const upstreamTls = (host: string): number => setup!.proxy.logs('upstream tls').filter((l) => l.host === host).length;
+    expect(await setup.clientCertFor('api.example.com')).toBe(pki.alice.fingerprint256);
+    expect(await setup.clientCertFor('other.example.com')).toBe(pki.alice.fingerprint256);
+    expect(upstreamTls('api.example.com')).toBe(1);
+    expect(upstreamTls('other.example.com')).toBe(1);
+
+    const reloaded = setup.next('config reloaded');
+    // other.example.com's rule now lends bob's certificate, and comes first: api.example.com's rule moved, unchanged.
+    setup.writeConfig(ruleYaml(pki, 'other.example.com', 'bob') + ruleYaml(pki, 'api.example.com', 'alice'));
+    await reloaded;
+    expect(await setup.clientCertFor('api.example.com')).toBe(pki.alice.fingerprint256);
+    expect(upstreamTls('api.example.com')).toBe(1);
+    expect(await setup.clientCertFor('other.example.com')).toBe(pki.bob.fingerprint256);
+    expect(upstreamTls('other.example.com')).toBe(2);
+  });
+});
