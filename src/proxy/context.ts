@@ -69,7 +69,8 @@ function warmedLeaves(ca: CertificateAuthority): LeafContexts {
 export async function loadConfigParts(config: Config, previous?: Pick<ConfigParts, 'ca' | 'leaves'>): Promise<ConfigParts> {
   const [store, loadedCa] = await allProblemsAtOnce(loadCertificateStore(config), loadOrCreateCa(config.ca, config.file));
   const kept = previous !== undefined && sameCa(previous.ca, loadedCa) ? previous : null;
-  const ca = kept?.ca ?? loadedCa;
+  // The same CA, not a newly created one: `created` describes this load.
+  const ca = kept ? { ...kept.ca, created: loadedCa.created } : loadedCa;
   const leaves = kept?.leaves ?? warmedLeaves(ca);
   const credentials = new UpstreamSecureContexts(config, store);
   return {

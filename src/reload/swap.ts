@@ -9,11 +9,12 @@ import { restartNeeded } from './restart-keys.js';
 export function swapContext(proxy: Proxy, next: ProxyContext): void {
   const previous = proxy.swap(next);
   const { logger, config } = next;
-  logger.level = config.log.level;
   next.pools.retain(next.credentialIds, config.timeouts);
   for (const key of restartNeeded(previous.config, config)) {
     logger.warn({ key }, `${key} changed; restart the proxy to apply it (the reload applied everything else)`);
   }
   logContextWarnings(next);
   logger.info({ rules: config.clientCertificates.length }, 'config reloaded');
+  // Last, so that a new level of warn still lets the line above say that the reload happened.
+  logger.level = config.log.level;
 }

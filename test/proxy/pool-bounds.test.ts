@@ -3,9 +3,9 @@ import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, tempDir, type RunningCli } from '../helpers/cli.js';
+import { collectGarbage, INSPECT_ON_LOOPBACK } from '../helpers/inspector.js';
 
 /** Distinct upstream names asked for, each a pool of its own. */
 const NAMES = 20_000;
@@ -30,30 +30,6 @@ afterAll(async () => {
 
 function rssKiB(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-}
-
-/**
- * A full garbage collection in the proxy, through its inspector (on loopback, port 0):
- * V8 leaves garbage in place until allocation needs the room, so RSS read without
- * one says when V8 last collected, not what the proxy holds on to.
- */
-async function collectGarbage(cli: RunningCli): Promise<void> {
-  // The proxy's inspector is the first to start; the config loader's child starts its own later.
-  const url = /Debugger listening on (ws:\/\/\S+)/.exec(cli.stderr())?.[1];
-  if (url === undefined) throw new Error(`no inspector address on stderr: ${cli.stderr()}`);
-  const ws = new WebSocket(url);
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = reject;
-  });
-  const done = new Promise((resolve) => {
-    ws.onmessage = (event) => {
-      if ((JSON.parse(String(event.data)) as { id?: number }).id === 1) resolve(undefined);
-    };
-  });
-  ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-  await done;
-  ws.close();
 }
 
 /** Absolute-form GETs for http://n<from..to>.pool.test/, CONCURRENCY at a time over keep-alive connections. */
@@ -84,19 +60,20 @@ describe('upstream pools', () => {
     const { port } = upstream.address() as AddressInfo;
     const resolve = Array.from({ length: NAMES }, (_, i) => `    "n${i}.pool.test:80": "127.0.0.1:${port}"\n`).join('');
     writeFileSync(path.join(dir, 'config.yaml'), `listen:\n  port: 0\ntimeouts:\n  idle: 1\nupstream:\n  resolve:\n${resolve}`);
-    cli = startCli(['start'], { cwd: dir, env: { NODE_OPTIONS: '--inspect=127.0.0.1:0' } });
+    cli = startCli(['start'], { cwd: dir, env: INSPECT_ON_LOOPBACK });
     const proxyPort = (await cli.waitForLog('listening')).port as number;
     const pid = cli.child.pid!;
 
     await requestNames(proxyPort, 0, WARM_UP);
-    // Past timeouts.idle and a sweep: the warm-up's pools are gone too.
+    // Past timeouts.idle and a sweep: the warm-up's pools are gone too. (The config
+    // loader's child process starts an inspector too, after the proxy's.)
     await sleep(2500);
-    await collectGarbage(cli);
+    await collectGarbage(cli.stderr());
     const baseline = rssKiB(pid);
     await requestNames(proxyPort, WARM_UP, NAMES);
     const peak = rssKiB(pid);
     await sleep(2500);
-    await collectGarbage(cli);
+    await collectGarbage(cli.stderr());
     const after = rssKiB(pid);
     console.log(`proxy RSS: ${baseline} KiB at the baseline, ${peak} KiB after ${NAMES} names, ${after} KiB once their pools were idle`);
     expect(after).toBeLessThanOrEqual(baseline * 1.2);

@@ -37,6 +37,25 @@ describe('a reload', () => {
     expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
   });
 
+  it('keeps the minted leaves when the CA did not change, and says again what start says about the new config', async () => {
+    setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
+    const { pki, proxy } = setup;
+    const leaves = proxy.proxy.context.leaves;
+    const reloaded = setup.next('config reloaded');
+    const expiring = setup.next('certificate expiring');
+    setup.writeConfig(ruleYaml(pki, 'api.example.com', 'bob', '    verify: false\n'), 'warnExpiryDays: 4000\nlog:\n  level: warn\n');
+    await reloaded;
+    expect(proxy.proxy.context.leaves).toBe(leaves);
+    expect(await expiring).toMatchObject({ rule: 'api.example.com', fingerprint256: pki.bob.fingerprint256 });
+    expect(proxy.logs('upstream certificate verification is off for this rule')).toHaveLength(1);
+    // The CA was created at start, not by the reload.
+    expect(proxy.lines.filter((l) => String(l.msg).startsWith('created a new CA'))).toHaveLength(1);
+    // log.level: warn applies at once: a request is no longer logged.
+    const requests = proxy.logs('request').length;
+    expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+    expect(proxy.logs('request')).toHaveLength(requests);
+  });
+
   it('follows a certificate and key replaced by renaming new files over them, as certbot and editors do', async () => {
     const dir = tempFolder();
     const cert = join(dir, 'client.crt');
