@@ -26,6 +26,19 @@ function ruleWithFiles(cert: string, key: string, host = 'api.example.com'): str
   return `  - host: "${host}"\n    cert: ${cert}\n    key: ${key}\n`;
 }
 
+/** A proxy whose rule names client.crt and client.key in a folder of the test's, holding alice's. */
+async function startWithAliceInFiles(): Promise<{ cert: string; key: string; reloadable: Reloadable }> {
+  const dir = tempFolder();
+  const cert = join(dir, 'client.crt');
+  const key = join(dir, 'client.key');
+  const reloadable = await startReloadable((pki) => {
+    writeFileSync(cert, pki.alice.certPem);
+    writeFileSync(key, pki.alice.keyPem);
+    return ruleWithFiles(cert, key);
+  });
+  return { cert, key, reloadable };
+}
+
 describe('a reload', () => {
   it('follows an in-place edit of the config file', async () => {
     setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
@@ -57,14 +70,8 @@ describe('a reload', () => {
   });
 
   it('follows a certificate and key replaced by renaming new files over them, as certbot and editors do', async () => {
-    const dir = tempFolder();
-    const cert = join(dir, 'client.crt');
-    const key = join(dir, 'client.key');
-    setup = await startReloadable((pki) => {
-      writeFileSync(cert, pki.alice.certPem);
-      writeFileSync(key, pki.alice.keyPem);
-      return ruleWithFiles(cert, key);
-    });
+    const { cert, key, reloadable } = await startWithAliceInFiles();
+    setup = reloadable;
     const { pki } = setup;
     expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
     const reloaded = setup.next('config reloaded');
@@ -125,14 +132,8 @@ describe('a reload', () => {
   });
 
   it('rotates a client certificate for new connections while an open keep-alive connection keeps working', async () => {
-    const dir = tempFolder();
-    const cert = join(dir, 'client.crt');
-    const key = join(dir, 'client.key');
-    setup = await startReloadable((pki) => {
-      writeFileSync(cert, pki.alice.certPem);
-      writeFileSync(key, pki.alice.keyPem);
-      return ruleWithFiles(cert, key);
-    });
+    const { cert, key, reloadable } = await startWithAliceInFiles();
+    setup = reloadable;
     const { pki, proxy } = setup;
     const open = await tlsViaProxy({ proxyPort: proxy.port, authority: 'api.example.com:443', ca: proxy.proxy.context.ca.certPem });
     try {
