@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseCli, type CliArgs } from './cli/args.js';
 import { caCommand } from './cli/ca.js';
 import { checkCommand } from './cli/check.js';
+import { demoCommand } from './cli/demo.js';
 import { reportError } from './cli/errors.js';
 import { matchCommand } from './cli/match.js';
 import { startCommand } from './cli/start.js';
@@ -29,6 +30,8 @@ async function run(args: CliArgs): Promise<number> {
       return matchCommand(args);
     case 'ca':
       return caCommand(args);
+    case 'demo':
+      return demoCommand();
   }
 }
 

@@ -1,7 +1,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { CertificateError } from '../errors.js';
 import { IdentityError, type IdentityField } from './errors.js';
-import { readMaterial } from './files.js';
+import { readMaterialWithMode, readableByOthersWarning } from './files.js';
 import { parsePrivateKey } from './key.js';
 import { readCertificates } from './pem.js';
 import { oneLineName, summarizeCertificate, type CertSummary } from './summary.js';
@@ -14,8 +14,10 @@ export interface ClientIdentity {
   readonly keyPem: string;
   readonly leaf: X509Certificate;
   readonly summary: CertSummary;
-  /** Usable but suspicious: expired, not yet valid, self-signed. */
+  /** Usable but suspicious: expired, not yet valid, self-signed, a key file others can read. */
   readonly warnings: readonly string[];
+  /** The one of `warnings` about the key (or PKCS#12) file, which belongs to that config key. */
+  readonly keyFileWarning: string | null;
 }
 
 /** The files of one `clientCertificates` rule: cert + key, or pfx. */
@@ -29,6 +31,8 @@ export interface IdentitySource {
 interface KeyAndChain {
   readonly key: KeyObject;
   readonly chain: readonly X509Certificate[];
+  /** The file holding the private key, when other users can read it. */
+  readonly keyFileWarning: string | null;
 }
 
 /** Tags a problem with a file by the config key that named the file. */
@@ -58,9 +62,9 @@ function orderChain(leaf: X509Certificate, others: readonly X509Certificate[]): 
 async function loadPem(certFile: string, keyFile: string, passphrase: string | undefined): Promise<KeyAndChain> {
   const [certificates, keyContent] = await Promise.all([
     forField('cert', readCertificates(certFile)),
-    forField('key', readMaterial(keyFile)),
+    forField('key', readMaterialWithMode(keyFile)),
   ]);
-  const key = parsePrivateKey(keyContent, keyFile, passphrase);
+  const key = parsePrivateKey(keyContent.contents, keyFile, passphrase);
   const [first, ...rest] = certificates as [X509Certificate, ...X509Certificate[]];
   if (!first.checkPrivateKey(key)) {
     const owner = rest.find((cert) => cert.checkPrivateKey(key));
@@ -69,16 +73,17 @@ async function loadPem(certFile: string, keyFile: string, passphrase: string | u
     }
     throw new IdentityError('key', 'ERR_KEY_MISMATCH', `the key in ${keyFile} does not belong to the certificate ${oneLineName(first.subject)} in ${certFile}`);
   }
-  return { key, chain: orderChain(first, rest) };
+  return { key, chain: orderChain(first, rest), keyFileWarning: readableByOthersWarning(keyFile, keyContent.mode) };
 }
 
 async function loadPfx(pfxFile: string, passphrase: string | undefined): Promise<KeyAndChain> {
   // node-forge's PKCS#12 code weighs about 8 MiB: loaded only by a proxy that has a .p12 file.
   const { openPkcs12 } = await import('./pkcs12.js');
-  const { key, certificates } = openPkcs12(await forField('pfx', readMaterial(pfxFile)), pfxFile, passphrase);
+  const { contents, mode } = await forField('pfx', readMaterialWithMode(pfxFile));
+  const { key, certificates } = openPkcs12(contents, pfxFile, passphrase);
   const leaf = certificates.find((cert) => cert.checkPrivateKey(key));
   if (!leaf) throw new IdentityError('pfx', 'ERR_PKCS12_INVALID', `${pfxFile} holds no certificate for its private key`);
-  return { key, chain: orderChain(leaf, certificates.filter((cert) => cert !== leaf)) };
+  return { key, chain: orderChain(leaf, certificates.filter((cert) => cert !== leaf)), keyFileWarning: readableByOthersWarning(pfxFile, mode) };
 }
 
 async function loadKeyAndChain(source: IdentitySource): Promise<KeyAndChain> {
@@ -114,7 +119,7 @@ export function identityWarnings(leaf: X509Certificate, summary: CertSummary, no
 
 /** Loads and checks one client identity; throws IdentityError naming the config key at fault. */
 export async function loadClientIdentity(source: IdentitySource, now: Date = new Date()): Promise<ClientIdentity> {
-  const { key, chain } = await loadKeyAndChain(source);
+  const { key, chain, keyFileWarning } = await loadKeyAndChain(source);
   const leaf = chain[0]!;
   const summary = summarizeCertificate(leaf, now);
   return Object.freeze({
@@ -122,6 +127,7 @@ export async function loadClientIdentity(source: IdentitySource, now: Date = new
     keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
     leaf,
     summary,
-    warnings: Object.freeze(identityWarnings(leaf, summary, now)),
+    warnings: Object.freeze([...(keyFileWarning === null ? [] : [keyFileWarning]), ...identityWarnings(leaf, summary, now)]),
+    keyFileWarning,
   });
 }

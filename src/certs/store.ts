@@ -36,8 +36,9 @@ function expiresIn(daysLeft: number): string {
 }
 
 /**
- * Loads every rule's identity and every CA file. All problems are reported
- * together as ConfigErrors; usable-but-suspicious certificates become warnings.
+ * Loads every rule's identity and every CA file. All problems, those loadConfig
+ * left on a rule (an unreadable passphraseFile) included, are reported together
+ * as ConfigErrors; usable-but-suspicious certificates become warnings.
  */
 export async function loadCertificateStore(config: Config, now: Date = new Date()): Promise<CertificateStore> {
   const rules = config.clientCertificates;
@@ -60,12 +61,20 @@ export async function loadCertificateStore(config: Config, now: Date = new Date(
   const caByRule = new Map<number, readonly string[]>();
   const warnings: Array<{ path: string; message: string }> = [];
   rules.forEach((rule, i) => {
-    const identity = take(identities[i]!);
+    const outcome = identities[i]!;
+    const { passphraseFileProblem } = rule;
+    if (passphraseFileProblem !== undefined) {
+      problems.push(new ConfigError(config.file, `clientCertificates[${rule.index}].passphraseFile`, passphraseFileProblem));
+    }
+    // A key that cannot open without its passphrase says nothing the passphraseFile problem has not.
+    const passphraseOnly = passphraseFileProblem !== undefined && !outcome.ok && outcome.path.endsWith('.passphrase');
+    const identity = passphraseOnly ? undefined : take(outcome);
     caByRule.set(rule.index, caPems(ruleCas[i]!));
     if (!identity) return;
     identityByRule.set(rule.index, identity);
     const path = `clientCertificates[${rule.index}].${rule.pfx === undefined ? 'cert' : 'pfx'}`;
-    for (const message of identity.warnings) warnings.push({ path, message });
+    const keyPath = `clientCertificates[${rule.index}].${rule.pfx === undefined ? 'key' : 'pfx'}`;
+    for (const message of identity.warnings) warnings.push({ path: message === identity.keyFileWarning ? keyPath : path, message });
     const { daysLeft, subject, validTo } = identity.summary;
     if (daysLeft >= 0 && daysLeft < config.warnExpiryDays) {
       warnings.push({ path, message: `the client certificate ${subject} expires ${expiresIn(daysLeft)}, on ${validTo}` });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { nearest } from '../config/suggest.js';
 import { MtlsProxyError } from '../errors.js';
 
-export const COMMANDS = ['start', 'check', 'match', 'ca'] as const;
+export const COMMANDS = ['start', 'check', 'match', 'ca', 'demo'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -37,6 +37,7 @@ const ALLOWED: Record<Command, readonly string[]> = {
   check: ['config', 'debug'],
   match: ['config', 'debug'],
   ca: ['config', 'der', 'out', 'debug'],
+  demo: ['debug'],
 };
 
 export class UsageError extends MtlsProxyError {

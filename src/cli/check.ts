@@ -4,16 +4,15 @@ import type { CertSummary } from '../certs/summary.js';
 import { loadCertificateStore } from '../certs/store.js';
 import type { ClientCertificateRule, Config } from '../config/types.js';
 import { allProblemsAtOnce, ConfigError } from '../errors.js';
-import { formatAuthority } from '../match/host.js';
-import { HostMatcher, type Shadowing } from '../match/matcher.js';
+import { formatFieldPath } from '../config/field-path.js';
+import { formatAuthority, parseAuthority } from '../match/host.js';
+import { otherPortsAdvice, rulesOnOtherPorts } from '../match/other-ports.js';
+import { HostMatcher, portLabel, type Shadowing } from '../match/matcher.js';
+import { riskyPattern } from '../match/risky-patterns.js';
 import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
 import type { CliArgs } from './args.js';
 import { configFor } from './load.js';
 import { renderTable } from './table.js';
-
-export function portLabel(ports: ClientCertificateRule['ports']): string {
-  return ports === '*' ? '*' : ports.join(',');
-}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -24,13 +23,30 @@ function shadowWarning({ rule, by, ports }: Shadowing<ClientCertificateRule>): s
   return `clientCertificates[${rule.index}]: the rule for "${rule.host}" is never used ${where}: clientCertificates[${by.index}] ("${by.host}") wins for the same hosts`;
 }
 
+/**
+ * A resolve entry for host:port whose host has rules only on other ports: the
+ * entry is dialled, but without the certificate its author probably meant to
+ * lend. A bare host key covers every port, so it never misses a rule this way.
+ */
+function resolveWarnings(config: Config, matcher: HostMatcher<ClientCertificateRule>): string[] {
+  return Object.keys(config.upstream.resolve).flatMap((key) => {
+    // Keys are canonical: host:port, [v6]:port, or a bare host (an IPv6 one unbracketed).
+    if (!key.startsWith('[') && key.split(':').length !== 2) return [];
+    const { host, port } = parseAuthority(key);
+    const rules = rulesOnOtherPorts(matcher, host, port);
+    return rules.length > 0 ? [`${formatFieldPath(['upstream', 'resolve', key])}: ${otherPortsAdvice(rules, port)}`] : [];
+  });
+}
+
 /** Warnings about choices in the config itself, as opposed to the certificates it names. */
-function configWarnings(config: Config, shadowings: readonly Shadowing<ClientCertificateRule>[]): string[] {
-  const warnings = shadowings.map(shadowWarning);
+function configWarnings(config: Config, matcher: HostMatcher<ClientCertificateRule>, shadowings: readonly Shadowing<ClientCertificateRule>[]): string[] {
+  const warnings = [...(config.loadWarnings ?? []), ...shadowings.map(shadowWarning), ...resolveWarnings(config, matcher)];
   if (!config.upstream.verify) {
     warnings.push('upstream.verify: server certificates are not verified, so an impostor on the network could receive the requests sent through the proxy');
   }
   for (const rule of config.clientCertificates) {
+    const risky = riskyPattern(rule.host);
+    if (risky) warnings.push(`clientCertificates[${rule.index}].host: ${risky.message}`);
     if (rule.verify === false) {
       warnings.push(`clientCertificates[${rule.index}].verify: server certificates are not verified for "${rule.host}", so an impostor on the network could receive these requests`);
     }
@@ -46,6 +62,7 @@ function ruleLabels(rule: ClientCertificateRule, summary: CertSummary, config: C
   else if (summary.daysLeft < config.warnExpiryDays) labels.push(summary.daysLeft === 0 ? 'expires today' : `expires in ${plural(summary.daysLeft, 'day')}`);
   if (summary.selfSigned) labels.push('self-signed');
   for (const index of shadowedBy) labels.push(`shadowed by #${index}`);
+  if (riskyPattern(rule.host)) labels.push('risky wildcard');
   if (rule.verify === false || (rule.verify === undefined && !config.upstream.verify)) labels.push('verify off');
   return labels;
 }
@@ -81,10 +98,11 @@ export async function checkCommand(args: CliArgs): Promise<number> {
   const now = new Date();
   const config = await configFor(args);
   const [store, ca] = await allProblemsAtOnce(loadCertificateStore(config, now), checkCa(config));
-  const shadowings = new HostMatcher(config.clientCertificates).shadowed();
+  const matcher = new HostMatcher(config.clientCertificates);
+  const shadowings = matcher.shadowed();
 
   const ruleWarnings = store.warnings.map((w) => `${w.path}: ${w.message}`);
-  const warnings = [...ruleWarnings, ...configWarnings(config, shadowings), ...ca.warnings];
+  const warnings = [...ruleWarnings, ...configWarnings(config, matcher, shadowings), ...ca.warnings];
   const rows = config.clientCertificates.map((rule) => {
     const { summary } = store.identity(rule.index);
     const shadowedBy = shadowings.filter((s) => s.rule === rule).map((s) => s.by.index);

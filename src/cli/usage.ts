@@ -7,6 +7,7 @@ Usage:
   mtls-proxy match  HOST[:PORT] [-c FILE]      which rule and which certificate this host gets
   mtls-proxy ca     [-c FILE] [--der] [--out FILE]
                                                create the CA if missing, print it and how to trust it
+  mtls-proxy demo                              show injection end to end with throwaway files, then clean up
   mtls-proxy --help | --version
 
 Options:

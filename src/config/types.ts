@@ -50,6 +50,11 @@ export interface ClientCertificateRule {
   readonly ca: readonly string[];
   /** Per-rule override of upstream.verify, when set. */
   readonly verify?: boolean;
+  /**
+   * Why passphraseFile could not be read, when it could not: the certificate store
+   * reports it together with every other file problem, so one run shows them all.
+   */
+  readonly passphraseFileProblem?: string;
 }
 
 export interface TimeoutsConfig {
@@ -72,4 +77,6 @@ export interface Config {
   readonly warnExpiryDays: number;
   readonly timeouts: TimeoutsConfig;
   readonly limits: { readonly maxConnections: number };
+  /** What loading noticed that the user should hear, such as a config.yml left unread. */
+  readonly loadWarnings?: readonly string[];
 }

@@ -89,6 +89,13 @@ export class HostMatcher<R extends MatchableRule> {
     return null;
   }
 
+  /** Every rule whose pattern matches `host` (canonical), whatever its ports, best first. */
+  matchAnyPort(host: string): R[] {
+    const found = new Set(this.#exact.get(host));
+    for (const { rule, glob } of this.#wildcards) if (glob.match(host)) found.add(rule);
+    return [...found];
+  }
+
   /**
    * Rules that lose on some or all of their ports to one other rule, for every
    * host they match. Detected when the winner stands for every host or glob the
@@ -115,6 +122,11 @@ function compileRule<R extends MatchableRule>(rule: R): CompiledRule<R> {
   const pattern = validatePattern(rule.host);
   const exact = !isGlobPattern(pattern);
   return { rule, exact, alternatives: new Set(exact ? [pattern] : expandPattern(pattern)) };
+}
+
+/** A rule's ports as written in tables and messages: `443,8443` or `*`. */
+export function portLabel(ports: readonly number[] | '*'): string {
+  return ports === '*' ? '*' : ports.join(',');
 }
 
 function coversPort(ports: readonly number[] | '*', port: number): boolean {

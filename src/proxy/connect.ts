@@ -2,11 +2,14 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { HostError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { parseAuthority } from '../match/host.js';
+import { formatAuthority, parseAuthority } from '../match/host.js';
 import type { ProxyContext } from './context.js';
+import { deadlineOf } from './deadline.js';
 import { firstBytes, isTlsClientHello, terminateClientTls } from './intercept.js';
+import { warnOnceIfRuleOnOtherPort } from './other-port-warning.js';
 import { checkHeaders } from './request-checks.js';
 import { respondOnSocket } from './respond.js';
+import { PROXY_LOOP_STATUS, type SelfTargetCheck } from './self-target.js';
 import { tunnel } from './tunnel.js';
 
 /** Decides, for a CONNECT, whether to decrypt it (a rule matches, or intercept: all) or pass it through. */
@@ -14,8 +17,19 @@ function shouldIntercept(ctx: ProxyContext, hasRule: boolean): boolean {
   return hasRule || ctx.config.intercept === 'all';
 }
 
-export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req: IncomingMessage, socket: Socket, head: Buffer): void {
-  const rejected = checkHeaders(req.rawHeaders);
+export function handleConnect(
+  ctx: ProxyContext,
+  inner: Server,
+  log: Logger,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  targetsSelf: SelfTargetCheck,
+): void {
+  // The head is complete; what follows has deadlines of its own.
+  const deadline = deadlineOf(socket);
+  deadline.clear();
+  const rejected = checkHeaders(req.rawHeaders, req.httpVersion);
   if (rejected) {
     respondOnSocket(socket, rejected.status, `Bad CONNECT request: ${rejected.reason}.`);
     return;
@@ -29,7 +43,13 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
     respondOnSocket(socket, 400, `Bad CONNECT request: ${reason}`);
     return;
   }
+  if (targetsSelf(host, port)) {
+    const where = formatAuthority(host, port);
+    respondOnSocket(socket, 403, `Refused CONNECT ${where}: it is this proxy's own address, so the tunnel would loop through it.`, { 'proxy-status': PROXY_LOOP_STATUS });
+    return;
+  }
   const rule = ctx.matcher.match(host, port);
+  if (rule === null) warnOnceIfRuleOnOtherPort(ctx, log, host, port);
   if (!shouldIntercept(ctx, rule !== null)) {
     void tunnel(ctx, log, socket, head, host, port, true);
     return;
@@ -40,7 +60,10 @@ export function handleConnect(ctx: ProxyContext, inner: Server, log: Logger, req
   // client's arrives, if sooner), so that the upstream's work overlaps the mint.
   const route = ctx.routes.route(host, port, true, rule);
   ctx.pools.prepare(route, () => ctx.leaves.secureContextSoon(host, () => {}));
+  // A client that never sends its ClientHello must not hold the socket for good.
+  deadline.arm(ctx.config.timeouts.handshake * 1000);
   void firstBytes(socket, head).then((first) => {
+    deadline.clear();
     if (first === null) {
       socket.destroy();
       return;

@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
+import { clientRefusedCertificate } from './client-tls-error.js';
 import type { ProxyContext, InterceptedTarget } from './context.js';
+import { deadlineOf } from './deadline.js';
 
 const TLS_HANDSHAKE_RECORD = 0x16;
 
@@ -56,18 +58,19 @@ export function terminateClientTls(ctx: ProxyContext, inner: Server, socket: Soc
 
 function serveDecrypted(ctx: ProxyContext, inner: Server, socket: Socket, secureContext: SecureContext, target: InterceptedTarget): void {
   const downstream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
-  const timer = setTimeout(() => downstream.destroy(), ctx.config.timeouts.handshake * 1000);
-  downstream.once('secure', () => clearTimeout(timer));
+  // The handshake, then the first request head, each within timeouts.handshake.
+  const handshakeMs = ctx.config.timeouts.handshake * 1000;
+  const deadline = deadlineOf(downstream);
+  deadline.arm(handshakeMs);
+  downstream.once('secure', () => deadline.arm(handshakeMs));
   downstream.on('error', (err: Error & { code?: string }) => {
-    clearTimeout(timer);
     // Usually the client does not trust the proxy's CA yet: say what to do.
-    target.log.warn({ host: target.host, port: target.port, code: err.code ?? 'UNKNOWN', error: err.message }, 'client tls error');
+    const refused = clientRefusedCertificate(err.code, ctx.ca.certPath);
+    const error = refused === null ? { error: err.message } : { error: refused, detail: err.message };
+    target.log.warn({ host: target.host, port: target.port, code: err.code ?? 'UNKNOWN', ...error }, 'client tls error');
     downstream.destroy();
   });
-  downstream.once('close', () => {
-    clearTimeout(timer);
-    socket.destroy();
-  });
+  downstream.once('close', () => socket.destroy());
   interceptedTargets.set(downstream, target);
   inner.emit('connection', downstream);
 }

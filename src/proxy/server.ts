@@ -8,15 +8,17 @@ import { handleConnect } from './connect.js';
 import type { ContextHolder, ProxyContext } from './context.js';
 import { forwardRequest, type ForwardTarget } from './forward.js';
 import { interceptedTargets } from './intercept.js';
+import { deadlineOf, enforceHeadDeadlines } from './deadline.js';
 import { checkHeaders, isRejection, misdirected, parseRequestTarget, type Rejection } from './request-checks.js';
 import { respondOnSocket, respondText } from './respond.js';
 import { serveSelf } from './self-endpoints.js';
+import { selfTargetCheck, type Endpoint, type SelfTargetCheck } from './self-target.js';
 import { forwardUpgrade } from './upgrade.js';
 
 export interface RunningProxy {
   readonly host: string;
   readonly port: number;
-  /** Applies the holder's current timeouts to the listening servers (they read them per connection). */
+  /** Applies the holder's current timeouts.idle to the listening servers, which read it per connection. */
   refresh(): void;
   close(): Promise<void>;
 }
@@ -29,29 +31,41 @@ interface Connection {
 
 const connections = new WeakMap<Socket, Connection>();
 
-function applyTimeouts(server: Server, ctx: ProxyContext): void {
-  server.keepAliveTimeout = ctx.config.timeouts.idle * 1000;
-  server.headersTimeout = ctx.config.timeouts.idle * 1000;
+function applyIdleTimeout(server: Server, holder: ContextHolder): void {
+  server.keepAliveTimeout = holder.current.config.timeouts.idle * 1000;
 }
 
-function httpServer(ctx: ProxyContext): Server {
+function httpServer(holder: ContextHolder): Server {
   const server = createHttpServer({
     maxHeaderSize: 16 * 1024,
     requireHostHeader: false,
     // Uploads through a proxy may legitimately take long; idle time is bounded instead.
     requestTimeout: 0,
   });
-  applyTimeouts(server, ctx);
+  applyIdleTimeout(server, holder);
+  enforceHeadDeadlines(server, () => holder.current.config.timeouts.idle * 1000);
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
+    // The head passed and its answer is under way (llhttp emits the request for an
+    // unknown Transfer-Encoding, then fails on the body): no second answer, just the end.
+    if (deadlineOf(socket).inFlight > 0) {
+      socket.end();
+      return;
+    }
     respondOnSocket(socket as Socket, status, status === 431 ? 'The request header section is too large (over 16 KiB).' : `Malformed request (${err.code ?? 'parse error'}).`);
   });
   return server;
 }
+
+/**
+ * A refused request's body, if any, is never read: its framing may be the very
+ * thing refused, so the connection ends with the answer.
+ */
+const CLOSE = { connection: 'close' };
 
 /** How a request is answered: an ordinary response, or the raw socket of an Upgrade request. */
 type Reply = { res: ServerResponse } | { socket: Socket; head: Buffer };
@@ -70,8 +84,8 @@ function forwardReply(ctx: ProxyContext, log: Logger, req: IncomingMessage, repl
 function onInterceptedRequest(req: IncomingMessage, reply: Reply): void {
   const target = interceptedTargets.get(req.socket)!;
   const { ctx } = target;
-  const reject = (r: Rejection, what: string): void => replyText(reply, r.status, `${what}: ${r.reason}.`);
-  const headerProblem = checkHeaders(req.rawHeaders);
+  const reject = (r: Rejection, what: string): void => replyText(reply, r.status, `${what}: ${r.reason}.`, CLOSE);
+  const headerProblem = checkHeaders(req.rawHeaders, req.httpVersion);
   if (headerProblem) return reject(headerProblem, 'Bad request');
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed, 'Bad request');
@@ -84,14 +98,17 @@ function onInterceptedRequest(req: IncomingMessage, reply: Reply): void {
   });
 }
 
-/** A request on the proxy's own port: absolute-form to forward, or origin-form for the proxy itself. */
-function onProxyRequest({ ctx, log }: Connection, req: IncomingMessage, reply: Reply): void {
-  const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`);
-  const headerProblem = checkHeaders(req.rawHeaders);
+/**
+ * A request on the proxy's own port: absolute-form to forward, or for the proxy
+ * itself: origin-form, or absolute-form naming the proxy's own address (a loop).
+ */
+function onProxyRequest({ ctx, log }: Connection, req: IncomingMessage, reply: Reply, targetsSelf: SelfTargetCheck): void {
+  const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`, CLOSE);
+  const headerProblem = checkHeaders(req.rawHeaders, req.httpVersion);
   if (headerProblem) return reject(headerProblem);
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed);
-  if (parsed.scheme === null || parsed.host === null || parsed.port === null) {
+  if (parsed.scheme === null || parsed.host === null || parsed.port === null || targetsSelf(parsed.host, parsed.port)) {
     if ('res' in reply) serveSelf(ctx, req, reply.res, parsed.path);
     else replyText(reply, 404, 'The proxy itself serves no upgrades.');
     return;
@@ -112,22 +129,37 @@ function onProxyRequest({ ctx, log }: Connection, req: IncomingMessage, reply: R
 
 /** Starts the listener: CONNECT, absolute-form HTTP and the proxy's own endpoints on one port. */
 export async function startProxyServer(holder: ContextHolder): Promise<RunningProxy> {
-  const outer = httpServer(holder.current);
-  const inner = httpServer(holder.current);
+  const outer = httpServer(holder);
+  const inner = httpServer(holder);
   let nextConnId = 0;
+  // Known once the listener is bound, before any client can connect.
+  let bound: Endpoint = { address: '', port: -1 };
+  // Each context's routes decide where a name is dialled: one check per context, made on first use.
+  const selfChecks = new WeakMap<ProxyContext, SelfTargetCheck>();
+  const targetsSelf = (ctx: ProxyContext): SelfTargetCheck => {
+    let check = selfChecks.get(ctx);
+    if (!check) selfChecks.set(ctx, (check = selfTargetCheck(ctx.routes, bound)));
+    return check;
+  };
   let open = 0;
   const sockets = new Set<Socket>();
 
   const connectionOf = (socket: Socket): Connection => connections.get(socket)!;
-  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(connectionOf(req.socket as Socket), req, { res }));
-  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(connectionOf(socket), req, { socket, head }));
+  outer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const connection = connectionOf(req.socket as Socket);
+    onProxyRequest(connection, req, { res }, targetsSelf(connection.ctx));
+  });
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const connection = connectionOf(socket);
+    onProxyRequest(connection, req, { socket, head }, targetsSelf(connection.ctx));
+  });
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const { ctx, log } = connectionOf(socket);
     if (!ctx.access.authorizes(req)) {
       respondOnSocket(socket, 407, PROXY_AUTH_REQUIRED, PROXY_AUTHENTICATE);
       return;
     }
-    handleConnect(ctx, inner, log, req, socket, head);
+    handleConnect(ctx, inner, log, req, socket, head, targetsSelf(ctx));
   });
   inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(req, { res }));
   inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(req, { socket, head }));
@@ -136,6 +168,8 @@ export async function startProxyServer(holder: ContextHolder): Promise<RunningPr
     // Read once: a reload applies to connections accepted after it, never to this one.
     const ctx = holder.current;
     socket.on('error', () => socket.destroy());
+    // Its first request head is due within timeouts.handshake; a refused client's close too.
+    deadlineOf(socket).arm(ctx.config.timeouts.handshake * 1000);
     if (!ctx.access.allowsAddress(socket.remoteAddress)) {
       respondOnSocket(socket, 403, 'This client address is not in listen.allow.');
       return;
@@ -163,12 +197,13 @@ export async function startProxyServer(holder: ContextHolder): Promise<RunningPr
     });
   });
   const address = listener.address() as AddressInfo;
+  bound = address;
   return {
     host: address.address,
     port: address.port,
     refresh: () => {
-      applyTimeouts(outer, holder.current);
-      applyTimeouts(inner, holder.current);
+      applyIdleTimeout(outer, holder);
+      applyIdleTimeout(inner, holder);
     },
     close: async () => {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));

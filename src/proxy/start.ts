@@ -1,6 +1,7 @@
 import { expiringCertificates } from '../certs/expiry.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { riskyPattern } from '../match/risky-patterns.js';
 import { caWarnings } from '../tls/ca.js';
 import { UpstreamPools } from '../upstream/pools.js';
 import { loadConfigParts, type ContextHolder, type ProxyContext } from './context.js';
@@ -18,12 +19,15 @@ export interface Proxy extends Omit<RunningProxy, 'refresh'> {
 /** What start says about a context's config and certificates; a reload says it again for the new one. */
 export function logContextWarnings(ctx: ProxyContext): void {
   const { config, store, ca, logger } = ctx;
+  for (const message of config.loadWarnings ?? []) logger.warn({ config: config.file }, message);
   if (ca.created) logger.info({ caCert: ca.certPath }, 'created a new CA; clients must trust it (mtls-proxy ca tells how)');
   for (const message of caWarnings(ca)) logger.warn({ caCert: ca.certPath }, message);
   for (const rule of config.clientCertificates) {
     // Expiry has its own line (certificate expiring); the identity's other warnings are logged here.
     for (const message of store.identity(rule.index).warnings) logger.warn({ rule: rule.host }, message);
     if (rule.verify === false) logger.warn({ rule: rule.host }, 'upstream certificate verification is off for this rule');
+    const risky = riskyPattern(rule.host);
+    if (risky) logger.warn({ rule: rule.host }, risky.message);
   }
   if (config.upstream.verify === false) logger.warn('upstream certificate verification is off (upstream.verify: false)');
   if (config.clientCertificates.length === 0) {
@@ -51,7 +55,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   const daily = setInterval(() => logExpiring(holder.current), DAY_MS);
   daily.unref();
 
-  logger.info({ host: server.host, port: server.port, caCert: holder.current.ca.certPath, rules: config.clientCertificates.length }, 'listening');
+  logger.info({ host: server.host, port: server.port, caCert: holder.current.ca.certPath, rules: config.clientCertificates.length, config: config.file }, 'listening');
   return {
     host: server.host,
     port: server.port,

@@ -43,5 +43,5 @@ export async function tunnel(
       { host, port, durationMs: Math.round(performance.now() - started), bytesUp: bytesUp + head.length, bytesDown },
       'tunnel',
     );
-  });
+  }, ctx.config.timeouts.idle * 1000);
 }

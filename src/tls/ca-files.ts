@@ -1,6 +1,6 @@
-/** File handling the CA needs: a key file's mode read with its contents, and writes that never leave half a file. */
+/** File handling the CA needs: writes that never leave half a file, and file errors in plain words. */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export async function fileExists(file: string): Promise<boolean> {
@@ -10,17 +10,6 @@ export async function fileExists(file: string): Promise<boolean> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
-  }
-}
-
-/** Contents and permission bits from one open file, so the mode checked is the mode of the file read. */
-export async function readFileWithMode(file: string): Promise<{ contents: Buffer; mode: number }> {
-  const handle = await open(file, 'r');
-  try {
-    const { mode } = await handle.stat();
-    return { contents: await handle.readFile(), mode: mode & 0o777 };
-  } finally {
-    await handle.close();
   }
 }
 

@@ -4,14 +4,16 @@
  * before it signs anything.
  */
 import { X509Certificate, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmod, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, chmod, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { readFileWithMode, readableByOthersWarning } from '../certs/files.js';
 import { parseCertificates } from '../certs/pem.js';
 import type { Config } from '../config/types.js';
 import { CertificateError, ConfigError } from '../errors.js';
 import { buildCaCertificate } from './ca-certificate.js';
-import { describeFileError, fileExists, readFileWithMode, writeFileAtomic } from './ca-files.js';
+import { describeFileError, fileExists, writeFileAtomic } from './ca-files.js';
 import { signatureAlgorithmFor } from './x509.js';
 
 export interface CertificateAuthority {
@@ -23,6 +25,8 @@ export interface CertificateAuthority {
   readonly certPath: string;
   /** True when this call generated the CA (so clients have yet to trust it). */
   readonly created: boolean;
+  /** Found while loading, such as a key other users can read; caWarnings reports them. */
+  readonly loadWarnings: readonly string[];
 }
 
 /** Builds the ConfigError for a config key; bound to the config file once. */
@@ -35,6 +39,8 @@ interface CaFiles {
   readonly passphrase: string | undefined;
   readonly certField: string;
   readonly keyField: string;
+  /** ca.dir's files, which the proxy generated, rather than a CA the user brought. */
+  readonly generated: boolean;
 }
 
 export async function loadOrCreateCa(config: Config['ca'], configFile: string | null): Promise<CertificateAuthority> {
@@ -47,7 +53,7 @@ export async function loadOrCreateCa(config: Config['ca'], configFile: string | 
         'ca.cert and ca.key must be set together (or neither, to use the generated CA in ca.dir).',
       );
     }
-    const files = { certPath: config.cert, keyPath: config.key, certField: 'ca.cert', keyField: 'ca.key' };
+    const files = { certPath: config.cert, keyPath: config.key, certField: 'ca.cert', keyField: 'ca.key', generated: false };
     return loadCa({ ...files, passphrase: config.passphrase }, problem);
   }
 
@@ -64,7 +70,7 @@ export async function loadOrCreateCa(config: Config['ca'], configFile: string | 
       `${config.dir} holds ${present} but not ${missing}; restore ${missing}, or delete ${present} to have a new CA generated.`,
     );
   }
-  return loadCa({ certPath, keyPath, passphrase: config.passphrase, certField: 'ca.dir', keyField: 'ca.dir' }, problem);
+  return loadCa({ certPath, keyPath, passphrase: config.passphrase, certField: 'ca.dir', keyField: 'ca.dir', generated: true }, problem);
 }
 
 const DAY_MS = 86_400_000;
@@ -72,6 +78,10 @@ const EXPIRY_WARNING_DAYS = 30;
 
 /** Problems that do not stop the proxy but will make clients reject its certificates. */
 export function caWarnings(ca: CertificateAuthority, now = new Date()): string[] {
+  return [...ca.loadWarnings, ...expiryWarnings(ca, now)];
+}
+
+function expiryWarnings(ca: CertificateAuthority, now: Date): string[] {
   const validFrom = new Date(ca.cert.validFrom);
   const validTo = new Date(ca.cert.validTo);
   const subject = `The proxy CA certificate ${ca.certPath}`;
@@ -104,20 +114,13 @@ async function createCa(dir: string, certPath: string, keyPath: string, problem:
   } catch (err) {
     throw problem('ca.dir', `The CA cannot be written to ${dir}: ${describeFileError(err)}.`, { cause: err });
   }
-  return { cert: new X509Certificate(certPem), certPem, chainPem: '', key: keys.privateKey, certPath, created: true };
+  return { cert: new X509Certificate(certPem), certPem, chainPem: '', key: keys.privateKey, certPath, created: true, loadWarnings: [] };
 }
 
 async function loadCa(files: CaFiles, problem: Problem): Promise<CertificateAuthority> {
   const { certPath, keyPath, certField, keyField } = files;
   const keyFile = await readCaFile(keyPath, keyField, problem);
-  // Anyone who can read the CA key can mint certificates every client of this proxy trusts.
-  if ((keyFile.mode & 0o077) !== 0 && process.platform !== 'win32') {
-    throw problem(
-      keyField,
-      `${keyPath} can be accessed by other users (mode 0${keyFile.mode.toString(8)}); run \`chmod 600 ${keyPath}\` so only its owner can read it.`,
-      { code: 'ERR_CA_KEY_UNSAFE' },
-    );
-  }
+  const loadWarnings = await keyModeWarnings(files, keyFile.mode, problem);
   const { cert, chain } = parseCaCertificate((await readCaFile(certPath, certField, problem)).contents, certPath, certField, problem);
   const key = parsePrivateKey(keyFile.contents.toString('utf8'), files, problem);
   try {
@@ -131,7 +134,38 @@ async function loadCa(files: CaFiles, problem: Problem): Promise<CertificateAuth
   }
   // An intermediate CA is sent with every leaf, with what stands above it short of the root.
   const chainPem = [cert, ...chain].filter((c) => !isSelfSigned(c)).map((c) => c.toString()).join('');
-  return { cert, certPem: cert.toString(), chainPem, key, certPath, created: false };
+  return { cert, certPem: cert.toString(), chainPem, key, certPath, created: false, loadWarnings };
+}
+
+/**
+ * Anyone who can read the CA key can mint certificates every client of this proxy trusts.
+ * A brought key others can read (a secret mounted read-only) is a warning. A generated
+ * key in ca.dir was written 0600: found wider and writable, someone loosened it, and
+ * that stays an error; read-only, it is a secret mount too.
+ */
+async function keyModeWarnings(files: CaFiles, mode: number, problem: Problem): Promise<string[]> {
+  const warning = readableByOthersWarning(files.keyPath, mode);
+  if (warning === null) return [];
+  const { keyPath, keyField } = files;
+  if (files.generated && !(await isReadOnly(keyPath, mode))) {
+    throw problem(
+      keyField,
+      `${keyPath} can be accessed by other users (mode 0${mode.toString(8)}); run \`chmod 600 ${keyPath}\` so only its owner can read it.`,
+      { code: 'ERR_CA_KEY_UNSAFE' },
+    );
+  }
+  return [`${warning}.`];
+}
+
+/** A read-only mount, or a file nobody may write (Docker secrets are 0444): its mode is not this proxy's to fix. */
+async function isReadOnly(file: string, mode: number): Promise<boolean> {
+  if ((mode & 0o200) === 0) return true;
+  try {
+    await access(file, constants.W_OK);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 async function readCaFile(file: string, field: string, problem: Problem): Promise<{ contents: Buffer; mode: number }> {

@@ -11,8 +11,8 @@ import {
   commonName,
   issueCertificate,
   keyUsage,
+  extendedKeyUsage,
   readIssuerDetails,
-  serverAuthOnly,
   subjectAltName,
   type IssuerDetails,
 } from './x509.js';
@@ -46,6 +46,15 @@ export function createLeafKey(): LeafKey {
 
 /** A PEM certificate for `host` (canonical: lowercase name, or an IP literal without brackets). */
 export function mintLeaf(ca: CertificateAuthority, host: string, leafKey: LeafKey, now = new Date()): string {
+  return mint(ca, host, leafKey, now, 'serverAuth');
+}
+
+/** A client certificate for `name`, such as `mtls-proxy demo` presents to its upstream. */
+export function mintClientCertificate(ca: CertificateAuthority, name: string, leafKey: LeafKey, now = new Date()): string {
+  return mint(ca, name, leafKey, now, 'clientAuth');
+}
+
+function mint(ca: CertificateAuthority, host: string, leafKey: LeafKey, now: Date, usage: 'serverAuth' | 'clientAuth'): string {
   const issuer = issuerDetailsOf(ca);
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   return issueCertificate(
@@ -58,7 +67,7 @@ export function mintLeaf(ca: CertificateAuthority, host: string, leafKey: LeafKe
       extensions: [
         basicConstraints({ ca: false }),
         keyUsage(['digitalSignature']),
-        serverAuthOnly(),
+        extendedKeyUsage(usage),
         subjectAltName(host, isIP(host) !== 0),
         ...(issuer.subjectKeyIdentifier === null ? [] : [authorityKeyIdentifier(issuer.subjectKeyIdentifier)]),
       ],

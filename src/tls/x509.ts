@@ -26,6 +26,7 @@ const OID = {
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
 
 export interface SignatureAlgorithm {
@@ -129,8 +130,9 @@ export function keyUsage(usages: ReadonlyArray<keyof typeof KEY_USAGE_BITS>): Ex
   return { oid: OID.keyUsage, critical: true, value: universal(asn1.Type.BITSTRING, String.fromCharCode(unused, byte)) };
 }
 
-export function serverAuthOnly(): Extension {
-  return { oid: OID.extKeyUsage, critical: false, value: universal(asn1.Type.SEQUENCE, [oid(OID.serverAuth)]) };
+/** The one purpose a certificate may be used for: a TLS server's or a TLS client's. */
+export function extendedKeyUsage(usage: 'serverAuth' | 'clientAuth'): Extension {
+  return { oid: OID.extKeyUsage, critical: false, value: universal(asn1.Type.SEQUENCE, [oid(OID[usage])]) };
 }
 
 /** dNSName [2] for a name, iPAddress [7] for an IP literal (without brackets). */

@@ -1,5 +1,5 @@
 import type { ClientCertificateRule, Config } from '../config/types.js';
-import { isIpLiteral, parseAuthority } from '../match/host.js';
+import { formatAuthority, isIpLiteral, parseAuthority } from '../match/host.js';
 import type { TcpTarget } from './dial.js';
 import type { UpstreamCredentials, UpstreamSecureContexts } from './secure-contexts.js';
 import { NoProxy } from './upstream-proxy.js';
@@ -32,6 +32,16 @@ export function resolveAddress(resolve: Config['upstream']['resolve'], host: str
   return { address: target.host, port: target.port };
 }
 
+/**
+ * Where the TCP leg of host:port goes, in a few words: `10.1.2.3:443 (upstream.resolve)
+ * through upstream.proxy corp:3128`. The proxy's credentials are never shown.
+ */
+export function describeTcpTarget(host: string, port: number, tcp: TcpTarget): string {
+  const resolved = tcp.address !== host || tcp.port !== port;
+  const dialled = `${formatAuthority(tcp.address, tcp.port)} (${resolved ? 'upstream.resolve' : 'DNS'})`;
+  return tcp.via ? `${dialled} through upstream.proxy ${tcp.via.hostname}:${tcp.via.port || 80}` : dialled;
+}
+
 /** Decides routes from one config: resolve, upstream.proxy and noProxy, per-rule verify. */
 export class Routes {
   readonly #config: Config;
@@ -46,11 +56,20 @@ export class Routes {
     this.#proxy = config.upstream.proxy === undefined ? null : new URL(config.upstream.proxy);
   }
 
-  /** The TCP leg to host:port, for tunnels and for every route. */
+  /**
+   * The TCP leg to host:port, for tunnels and for every route. With both a resolve
+   * entry and upstream.proxy, the entry wins: the CONNECT to the upstream proxy names
+   * the resolved address:port. curl (--resolve with -x) sends the name instead and
+   * lets the proxy's DNS answer, so the entry is silently dropped; but an entry is
+   * written because DNS gives the wrong answer or none (a staging server, a name only
+   * the hosts file knows), which the upstream proxy's DNS would repeat. noProxy is
+   * checked against the name and against the resolved address, so that a CIDR entry
+   * (10.0.0.0/8) also covers names resolved into it.
+   */
   tcpTarget(host: string, port: number): TcpTarget {
     const { address, port: addressPort } = resolveAddress(this.#config.upstream.resolve, host, port);
-    const via = this.#proxy && !this.#noProxy.bypasses(host) ? this.#proxy : null;
-    return { address, port: addressPort, via };
+    const direct = this.#proxy === null || this.#noProxy.bypasses(host) || (address !== host && this.#noProxy.bypasses(address));
+    return { address, port: addressPort, via: direct ? null : this.#proxy };
   }
 
   route(host: string, port: number, tls: boolean, rule: ClientCertificateRule | null): UpstreamRoute {

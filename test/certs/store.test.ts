@@ -98,6 +98,23 @@ describe('loadCertificateStore', () => {
     expect(errors.map((e) => e.message).join('\n')).not.toContain('wrong-pass');
   });
 
+  it('reports an unreadable passphraseFile with the file problems of every rule, not before them', async () => {
+    const missing = path.join(dir, 'missing.p12');
+    const problem = 'cannot read "/run/secrets/nothing": no such file';
+    const errors = await storeErrors(config([
+      rule(0, { pfx: missing, passphraseFileProblem: problem }),
+      // Readable, but locked without the passphrase the missing file holds: that follows from the first problem.
+      rule(1, { pfx: file('bob.p12'), passphraseFileProblem: problem }),
+      rule(2, { cert: file('alice.crt'), key: missing }),
+    ]));
+    expect(errors.map((e) => [e.path, e.reason])).toEqual([
+      ['clientCertificates[0].passphraseFile', problem],
+      ['clientCertificates[0].pfx', `cannot read ${missing}: no such file`],
+      ['clientCertificates[1].passphraseFile', problem],
+      ['clientCertificates[2].key', `cannot read ${missing}: no such file`],
+    ]);
+  });
+
   it('warns about an expired certificate without failing', async () => {
     const store = await loadCertificateStore(config([aliceRule, rule(1, { cert: file('expired.crt'), key: file('expired.key') })]));
     const { validTo } = store.identity(1).summary;

@@ -129,6 +129,52 @@ describe('mtls-proxy check', () => {
     expect(result.stderr).toMatch(/^warning: clientCertificates\[1\]\.verify: server certificates are not verified for "\*\.EXAMPLE\.com"/m);
   });
 
+  it('warns about each wildcard that can reach a name anyone may register, and still exits 0', async () => {
+    const result = await check(
+      'risky.yaml',
+      configYaml(`clientCertificates:
+  - { host: "api.example.*", cert: certs/alice.crt, key: certs/alice.key }
+  - { host: "*.example.com", cert: certs/alice.crt, key: certs/alice.key }
+  - { host: "10.0.0.*", cert: certs/alice.crt, key: certs/alice.key }
+  - { host: "*example.org", cert: certs/alice.crt, key: certs/alice.key }
+`),
+    );
+    expect(result.code).toBe(0);
+    expect(tableRows(result.stdout).map((row) => row[5])).toEqual(['risky wildcard', '-', 'risky wildcard', 'risky wildcard']);
+    const warnings = result.stderr.split('\n').filter((line) => line.startsWith('warning: '));
+    expect(warnings).toEqual([
+      expect.stringMatching(/^warning: clientCertificates\[0\]\.host: "api\.example\.\*" also matches api\.example\.evil\.com, .* such as "api\.example\.\{com,net\}"$/),
+      expect.stringMatching(/^warning: clientCertificates\[2\]\.host: "10\.0\.0\.\*" also matches 10\.0\.0\.evil\.com, .*one rule per address$/),
+      expect.stringMatching(/^warning: clientCertificates\[3\]\.host: "\*example\.org" also matches evilexample\.org, .*write "\*\.example\.org"/),
+    ]);
+    expect(result.stdout).toMatch(/^OK: 4 rules, 3 warnings$/m);
+  });
+
+  it('warns about a resolve entry for a port the host\'s rules do not cover', async () => {
+    const result = await check(
+      'resolve-port.yaml',
+      configYaml(`upstream:
+  resolve:
+    "api.example.com:9443": "127.0.0.1:9443"
+    "api.example.com:8443": "127.0.0.1:8443"
+    "other.example.org:443": "127.0.0.1:443"
+    "[::1]:8443": "127.0.0.1:8443"
+    api.example.com: 127.0.0.1
+clientCertificates:
+  - { host: api.example.com, port: [443, 8443], cert: certs/alice.crt, key: certs/alice.key }
+  - { host: "::1", cert: certs/alice.crt, key: certs/alice.key }
+`),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      [
+        'warning: upstream.resolve["api.example.com:9443"]: clientCertificates[0] ("api.example.com", port 443,8443) matches this host but not port 9443; add 9443 to the port of clientCertificates[0] to lend its certificate here',
+        'warning: upstream.resolve["[::1]:8443"]: clientCertificates[1] ("::1", port 443) matches this host but not port 8443; add 8443 to the port of clientCertificates[1] to lend its certificate here',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('accepts the built-in defaults and says how to add a rule', async () => {
     const { dir: empty, remove: removeEmpty } = tempDir('cli-check-empty');
     try {

@@ -1,8 +1,8 @@
-/** Which config file a command reads: -c, else $MTLS_PROXY_CONFIG, else ./config.yaml, else the defaults. */
+/** Which config file a command reads: -c, else $MTLS_PROXY_CONFIG, else ./config.yaml, else ./config.yml, else the defaults. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { runCli, startCli, tempDir } from '../helpers/cli.js';
 
 let dir: string;
 let remove: () => void;
@@ -57,5 +57,49 @@ describe('config file lookup', () => {
     const result = await runCli(['check', '-c', '../nested/config.yaml'], { cwd: path.join(dir, 'empty'), env: {} });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`created in ${path.join(dir, 'nested', 'my-ca')} on first start`);
+  });
+});
+
+describe('config.yml', () => {
+  it('is read when there is no config.yaml, and start names the file it read', async () => {
+    const { dir: home, remove: removeHome } = tempDir('cli-lookup-yml');
+    try {
+      writeFileSync(path.join(home, 'config.yml'), 'listen:\n  port: 4444\n');
+      expect(await configRead([], { cwd: home })).toBe(`config: ${path.join(home, 'config.yml')}\nlisten: 127.0.0.1:4444, intercept: matched`);
+
+      const cli = startCli(['start', '--port', '0'], { cwd: home });
+      try {
+        expect((await cli.waitForLog('listening')).config).toBe(path.join(home, 'config.yml'));
+      } finally {
+        cli.child.kill('SIGTERM');
+        await cli.exited;
+      }
+    } finally {
+      removeHome();
+    }
+  });
+
+  it('is left aside, with a warning, when config.yaml sits beside it', async () => {
+    const { dir: home, remove: removeHome } = tempDir('cli-lookup-both');
+    try {
+      writeFileSync(path.join(home, 'config.yaml'), 'listen:\n  port: 5555\n');
+      writeFileSync(path.join(home, 'config.yml'), 'listen:\n  port: 6666\n');
+      const warning = `${path.join(home, 'config.yml')} is not read: ${path.join(home, 'config.yaml')} beside it is; merge the two into config.yaml and remove config.yml`;
+      const result = await runCli(['check'], { cwd: home, env: {} });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`config: ${path.join(home, 'config.yaml')}\nlisten: 127.0.0.1:5555`);
+      expect(result.stderr).toBe(`warning: ${warning}\n`);
+
+      const cli = startCli(['start', '--port', '0'], { cwd: home });
+      try {
+        await cli.waitForLog('listening');
+        expect(cli.lines.find((line) => line.msg === warning)).toMatchObject({ level: 40 });
+      } finally {
+        cli.child.kill('SIGTERM');
+        await cli.exited;
+      }
+    } finally {
+      removeHome();
+    }
   });
 });

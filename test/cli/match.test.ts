@@ -39,10 +39,17 @@ describe('mtls-proxy match', () => {
     }
   });
 
-  it('falls back to the wildcard on a port the exact rule does not cover', async () => {
+  it('names the rules that cover the host on other ports when none covers this one', async () => {
     const result = await match('api.example.com:9443');
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('api.example.com:9443: no rule: tunnelled untouched, without a client certificate\n');
+    expect(result.stdout).toBe(
+      [
+        'api.example.com:9443: no rule: tunnelled untouched, without a client certificate',
+        '  dials:          api.example.com:9443 (DNS)',
+        '  other ports:    clientCertificates[1] ("api.example.com", port 443,8443) and clientCertificates[0] ("*.example.com", port 443) match this host but not port 9443; add 9443 to the port of clientCertificates[1] to lend its certificate here',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('reads a PKCS#12 rule on any port', async () => {
@@ -60,8 +67,49 @@ describe('mtls-proxy match', () => {
   });
 
   it('says "no rule: tunnelled" for a host without a rule, and what intercept: all does instead', async () => {
-    expect((await match('example.com')).stdout).toBe('example.com:443: no rule: tunnelled untouched, without a client certificate\n');
-    expect((await match('example.com', '-c', 'all.yaml')).stdout).toBe('example.com:443: no rule: intercepted (intercept: all) without a client certificate\n');
+    expect((await match('example.com')).stdout).toBe('example.com:443: no rule: tunnelled untouched, without a client certificate\n  dials:          example.com:443 (DNS)\n');
+    expect((await match('example.com', '-c', 'all.yaml')).stdout).toBe(
+      'example.com:443: no rule: intercepted (intercept: all) without a client certificate\n  dials:          example.com:443 (DNS)\n  verified by:    system roots\n',
+    );
+  });
+
+  it('takes a URL: its host, and its port or the scheme\'s', async () => {
+    for (const [url, first] of [
+      ['https://www.example.com/', 'www.example.com:443: rule clientCertificates[0]'],
+      ['HTTPS://API.example.com:8443/v1/things?q=1#top', 'api.example.com:8443: rule clientCertificates[1]'],
+      ['http://partner.example.org/path', 'partner.example.org:80: rule clientCertificates[2]'],
+      ['https://[::1]:8443/', '[::1]:8443: rule clientCertificates[0]'],
+    ] as const) {
+      const result = await match(url, ...(url.includes('[::1]') ? ['-c', 'ips.yaml'] : []));
+      expect(result.code, url).toBe(0);
+      expect(result.stdout.split('\n')[0], url).toMatch(new RegExp(`^${first.replace(/[[\]().*]/g, '\\$&')}`));
+    }
+    const plain = await match('http://www.example.com:8080/');
+    expect(plain.stdout.split('\n')[0]).toBe('www.example.com:8080: no rule: tunnelled untouched, without a client certificate');
+  });
+
+  it('shows the address dialled (after upstream.resolve, through upstream.proxy) and what verifies the server', async () => {
+    writeFileSync(
+      path.join(dir, 'route.yaml'),
+      configYaml(`upstream:
+  ca: [certs/root.pem]
+  proxy: http://me:secret-word@127.0.0.1:3128
+  noProxy: [direct.example.com]
+  resolve:
+    "www.example.com:443": "127.0.0.1:9443"
+    direct.example.com: 127.0.0.2
+clientCertificates:
+  - { host: "*.example.com", cert: certs/alice.crt, key: certs/alice.key, ca: certs/root.pem }
+  - { host: "direct.example.com", cert: certs/alice.crt, key: certs/alice.key, verify: false }
+`),
+    );
+    const proxied = await match('www.example.com', '-c', 'route.yaml');
+    expect(proxied.stdout).toContain('\n  dials:          127.0.0.1:9443 (upstream.resolve) through upstream.proxy 127.0.0.1:3128\n');
+    expect(proxied.stdout).toContain('\n  verified by:    system roots + upstream.ca (1 file) + clientCertificates[0].ca (1 file)\n');
+    expect(proxied.stdout).not.toContain('secret-word');
+    const direct = await match('https://direct.example.com/', '-c', 'route.yaml');
+    expect(direct.stdout).toContain('\n  dials:          127.0.0.2:443 (upstream.resolve)\n');
+    expect(direct.stdout).toContain('\n  verified by:    verification off (clientCertificates[1].verify: false)\n');
   });
 
   it('matches an IPv6 literal in brackets', async () => {
@@ -71,11 +119,11 @@ describe('mtls-proxy match', () => {
   });
 
   it('rejects a host no server can have, with exit 2', async () => {
-    for (const target of ['bad host', 'a.example.com:99999', 'https://a.example.com']) {
+    for (const target of ['bad host', 'a.example.com:99999', 'https://a.example.com:99999/', 'https://bad host/', 'ftp://a.example.com/']) {
       const result = await match(target);
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/^error: Invalid (host|authority) /);
+      expect(result.stderr).toMatch(/^error: (Invalid (host|authority|URL) |"ftp:\/\/" URLs do not go through the proxy)/);
       expect(result.stderr).not.toMatch(STACK_FRAME);
     }
   });

@@ -101,7 +101,7 @@ describe('mtls-proxy start', () => {
       const result = await runCli(['start', '--port', String(port)], { cwd: dir, env: { BOB_PASS } });
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(
-        `error: ${path.join(dir, 'config.yaml')}: listen.port: 127.0.0.1:${port} is already in use by another program; stop it, or choose another port with --port or listen.port\n`,
+        `error: ${path.join(dir, 'config.yaml')}: listen.port: 127.0.0.1:${port} is already in use by another program; stop it, or choose another port with --port (npm start -- --port N) or listen.port\n`,
       );
     } finally {
       await new Promise((resolve) => taken.close(resolve));

@@ -41,7 +41,7 @@ describe('--help and --version', () => {
 describe('usage errors exit 2 and say what is wrong', () => {
   it('an unknown command, with the nearest one suggested', async () => {
     expectUsageError(await run('chek'), 'unknown command "chek"; did you mean "check"?');
-    expectUsageError(await run('frobnicate'), 'unknown command "frobnicate"; the commands are start, check, match, ca');
+    expectUsageError(await run('frobnicate'), 'unknown command "frobnicate"; the commands are start, check, match, ca, demo');
   });
 
   it('an unknown option, with the nearest one suggested', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findConfigFile, loadConfig } from '../../src/config/load.js';
+import { chooseConfigFile, findConfigFile, loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { configProblemsAsync } from './helpers.js';
 
@@ -22,6 +22,33 @@ function write(name: string, content: string): string {
   fs.writeFileSync(file, content);
   return file;
 }
+
+describe('chooseConfigFile', () => {
+  it('reads config.yml when there is no config.yaml', () => {
+    const yml = write('config.yml', '');
+    expect(chooseConfigFile({ env: {}, cwd: dir })).toEqual({ file: yml, ignored: null });
+  });
+
+  it('prefers config.yaml and names the config.yml beside it as ignored', () => {
+    const yml = write('config.yml', '');
+    const yaml = write('config.yaml', '');
+    expect(chooseConfigFile({ env: {}, cwd: dir })).toEqual({ file: yaml, ignored: yml });
+  });
+
+  it('ignores nothing when a file is named', () => {
+    write('config.yml', '');
+    write('config.yaml', '');
+    expect(chooseConfigFile({ file: 'other.yaml', env: {}, cwd: dir })).toEqual({ file: path.join(dir, 'other.yaml'), ignored: null });
+  });
+
+  it('gives loadConfig a warning to pass on when it leaves config.yml aside', async () => {
+    write('config.yml', '');
+    write('config.yaml', '');
+    expect((await loadConfig({ env: {}, cwd: dir })).loadWarnings).toEqual([
+      `${path.join(dir, 'config.yml')} is not read: ${path.join(dir, 'config.yaml')} beside it is; merge the two into config.yaml and remove config.yml`,
+    ]);
+  });
+});
 
 describe('findConfigFile', () => {
   it('takes the file option first, relative to cwd', () => {
@@ -99,7 +126,7 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.clientCertificates[0])).toBe(true);
   });
 
-  it('names each unreadable passphraseFile and never shows a readable one', async () => {
+  it('leaves each unreadable passphraseFile on its rule, for the store to report, and never shows a readable one', async () => {
     write('secrets/ok', 'top-secret-value\n');
     const file = write(
       'config.yaml',
@@ -110,20 +137,13 @@ describe('loadConfig', () => {
         '  - { host: c.example.com, pfx: c.p12, passphraseFile: secrets }',
       ].join('\n'),
     );
-    const problems = await configProblemsAsync(() => loadConfig({ file, env: {} }));
-    expect(problems.map((p) => [p.file, p.path, p.reason])).toEqual([
-      [
-        file,
-        'clientCertificates[0].passphraseFile',
-        `cannot read ${JSON.stringify(path.join(dir, 'secrets/missing'))}: no such file`,
-      ],
-      [
-        file,
-        'clientCertificates[2].passphraseFile',
-        `cannot read ${JSON.stringify(path.join(dir, 'secrets'))}: it is a folder, not a file`,
-      ],
+    const config = await loadConfig({ file, env: {} });
+    expect(config.clientCertificates.map((rule) => [rule.passphraseFileProblem, rule.passphrase])).toEqual([
+      [`cannot read ${JSON.stringify(path.join(dir, 'secrets/missing'))}: no such file`, undefined],
+      [undefined, 'top-secret-value'],
+      [`cannot read ${JSON.stringify(path.join(dir, 'secrets'))}: it is a folder, not a file`, undefined],
     ]);
-    expect(problems.map((p) => p.message).join('\n')).not.toContain('top-secret-value');
+    expect(config.clientCertificates.map((rule) => rule.passphraseFileProblem).join('\n')).not.toContain('top-secret-value');
   });
 
   it('reports config problems before reading any passphraseFile', async () => {

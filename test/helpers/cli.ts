@@ -23,9 +23,13 @@ export interface CliResult {
 }
 
 export interface CliOptions {
+  /** Another copy of the built CLI, such as one installed the way the Docker image installs it. */
+  readonly cliPath?: string;
   readonly cwd: string;
   /** Added to PATH, the only variable inherited. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Run as this user and group id instead of the test's (needs root). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** PATH (for openssl and friends) and nothing else from the parent. */
@@ -34,10 +38,11 @@ function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessE
 }
 
 function spawnCli(args: readonly string[], options: CliOptions): ChildProcess {
-  return spawn(process.execPath, [CLI_PATH, ...args], {
+  return spawn(process.execPath, [options.cliPath ?? CLI_PATH, ...args], {
     cwd: options.cwd,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...options.user,
   });
 }
 

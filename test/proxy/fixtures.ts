@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCa, makeClientCert, makeServerCert, writeFiles, type TestCert } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
+import { startCountingUpstream, type CountingUpstream } from '../helpers/counting-upstream.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 /** One PKI for a proxy test file: a server CA and its server cert, a client CA and two client identities. */
@@ -65,6 +66,41 @@ ${ruleYaml(pki, pattern, 'alice')}`);
     close: async () => {
       await proxy.close();
       await upstream.close();
+    },
+  };
+}
+
+/**
+ * A proxy in front of two counting upstreams: plain.example.net:80 (plain HTTP)
+ * and api.example.com:443 (TLS, lent alice's certificate), for tests that assert
+ * nothing reaches an upstream. `extraYaml` adds top-level config.
+ */
+export interface CountingSetup {
+  plain: CountingUpstream;
+  secure: CountingUpstream;
+  proxy: TestProxy;
+  close(): Promise<void>;
+}
+
+export async function startCountingSetup(extraYaml = ''): Promise<CountingSetup> {
+  const pki = makeProxyPki();
+  const plain = await startCountingUpstream();
+  const secure = await startCountingUpstream({ tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem } });
+  const proxy = await startTestProxy(`upstream:
+  ca: ${pki.files['server-ca.pem']}
+  resolve:
+    "api.example.com:443": "127.0.0.1:${secure.port}"
+    "plain.example.net:80": "127.0.0.1:${plain.port}"
+${extraYaml}clientCertificates:
+${ruleYaml(pki, 'api.example.com', 'alice')}`);
+  return {
+    plain,
+    secure,
+    proxy,
+    close: async () => {
+      await proxy.close();
+      await plain.close();
+      await secure.close();
     },
   };
 }

@@ -23,3 +23,23 @@ describe('start-up log lines about client certificates', () => {
     }
   });
 });
+
+describe('start-up log lines about risky wildcards', () => {
+  it('logs one warn line per pattern that can reach a name anyone may register, and none for a safe one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtls-proxy-start-logs-'));
+    const ca = makeCa('Risky CA');
+    const alice = makeClientCert(ca, 'alice');
+    const files = writeFiles(dir, { 'alice.crt': alice.certPem, 'alice.key': alice.keyPem });
+    const rule = (host: string): string => `  - { host: "${host}", cert: ${files['alice.crt']}, key: ${files['alice.key']} }\n`;
+    const proxy = await startTestProxy(`clientCertificates:\n${rule('api.example.*')}${rule('10.0.0.*')}${rule('*example.org')}${rule('*.example.net')}`, { dir });
+    try {
+      const risky = proxy.lines.filter((l) => l.level === 40 && / a name anyone may register/.test(l.msg));
+      expect(risky.map((l) => l.rule)).toEqual(['api.example.*', '10.0.0.*', '*example.org']);
+      expect(risky[0]!.msg).toContain('such as "api.example.{com,net}"');
+      expect(risky[1]!.msg).toContain('10.0.0.evil.com');
+      expect(risky[2]!.msg).toContain('write "*.example.org"');
+    } finally {
+      await proxy.close();
+    }
+  });
+});

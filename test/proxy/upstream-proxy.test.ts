@@ -73,7 +73,9 @@ describe('upstream.proxy', () => {
     const res = await httpsViaProxy({ proxyPort: proxy.port, authority: 'api.example.com:443', ca: proxy.proxy.context.ca.certPem });
     expect(res.status).toBe(200);
     expect((JSON.parse(res.body) as SeenRequest).clientCert).toBe(pki.alice.fingerprint256);
+    // The resolve entry wins: the CONNECT names the address it gives, never the name.
     expect(corp.targets).toContain(`127.0.0.1:${upstream.port}`);
+    expect(corp.targets.join(' ')).not.toContain('api.example.com');
     expect(corp.auth.at(-1)).toBe(`Basic ${Buffer.from('me:s3cret pass').toString('base64')}`);
     expect(JSON.stringify(proxy.lines)).not.toContain('s3cret');
   });
@@ -90,6 +92,37 @@ describe('upstream.proxy', () => {
     // The real server refuses a client without a certificate; what matters is the path taken.
     await httpsViaProxy({ proxyPort: proxy.port, authority: `localhost:${upstream.port}`, ca: pki.serverCa.certPem }).catch(() => undefined);
     expect(corp.targets.slice(before)).toContain(`localhost:${upstream.port}`);
+  });
+});
+
+describe('upstream.proxy with a noProxy range', () => {
+  it('goes direct for a name resolved into the range, and through the proxy for one resolved outside it', async () => {
+    // A second loopback address, so that one range holds one upstream and not the other.
+    const inRange = await startUpstream({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCa: pki.clientCa.certPem, host: '127.0.0.2' });
+    const ranged = await startTestProxy(
+      `upstream:
+  ca: ${pki.files['server-ca.pem']}
+  proxy: http://me:s3cret%20pass@127.0.0.1:${corp.port}
+  noProxy: [127.0.0.2/32]
+  resolve:
+    "a.example.com:443": "127.0.0.2:${inRange.port}"
+    "api.example.com:443": "127.0.0.1:${upstream.port}"
+clientCertificates:
+${ruleYaml(pki, '*.example.com', 'alice')}`,
+    );
+    try {
+      for (const host of ['a.example.com', 'api.example.com']) {
+        const res = await httpsViaProxy({ proxyPort: ranged.port, authority: `${host}:443`, ca: ranged.proxy.context.ca.certPem });
+        expect(res.status).toBe(200);
+        expect((JSON.parse(res.body) as SeenRequest).clientCert).toBe(pki.alice.fingerprint256);
+      }
+      expect(inRange.seen).toHaveLength(1);
+      expect(corp.targets).not.toContain(`127.0.0.2:${inRange.port}`);
+      expect(corp.targets.at(-1)).toBe(`127.0.0.1:${upstream.port}`);
+    } finally {
+      await ranged.close();
+      await inRange.close();
+    }
   });
 });
 

@@ -109,7 +109,7 @@ describe('generated CA', () => {
     expect(elsewhere.cert.fingerprint256).not.toBe(first.cert.fingerprint256);
   });
 
-  it('refuses a ca.key other users can read, and says how to fix it', async () => {
+  it('refuses a generated ca.key other users can read, and says how to fix it', async () => {
     const dir = tempDir();
     await loadOrCreateCa({ dir }, CONFIG_FILE);
     const keyPath = path.join(dir, 'ca.key');
@@ -126,7 +126,21 @@ describe('generated CA', () => {
     fs.chmodSync(keyPath, 0o640);
     expect((await rejection(loadOrCreateCa({ dir }, CONFIG_FILE))).code).toBe('ERR_CA_KEY_UNSAFE');
     fs.chmodSync(keyPath, 0o600);
-    expect((await loadOrCreateCa({ dir }, CONFIG_FILE)).created).toBe(false);
+    const ca = await loadOrCreateCa({ dir }, CONFIG_FILE);
+    expect([ca.created, caWarnings(ca)]).toEqual([false, []]);
+  });
+
+  it('loads a generated ca.key from a read-only secret mount (0444) with one warning naming it', async () => {
+    const dir = tempDir();
+    await loadOrCreateCa({ dir }, CONFIG_FILE);
+    const keyPath = path.join(dir, 'ca.key');
+    fs.chmodSync(keyPath, 0o444);
+
+    const ca = await loadOrCreateCa({ dir }, CONFIG_FILE);
+    const warnings = caWarnings(ca);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${keyPath} can be read by other users (mode 0444)`);
+    expect(fs.statSync(keyPath).mode & 0o777).toBe(0o444);
   });
 
   it('refuses half a CA instead of replacing it', async () => {
@@ -246,13 +260,19 @@ describe('bring-your-own CA', () => {
     );
   });
 
-  it('applies the permission check to ca.key', async () => {
-    const { cert, key } = await ownCa();
-    fs.chmodSync(key, 0o604);
-
-    const err = await rejection(loadOrCreateCa({ dir: tempDir(), cert, key }, CONFIG_FILE));
-    expect([err.code, err.path]).toEqual(['ERR_CA_KEY_UNSAFE', 'ca.key']);
-    expect(err.reason).toContain(`chmod 600 ${key}`);
+  it('loads a brought ca.key other users can read (a secret mount) with one warning naming it', async () => {
+    const { cert, key, source } = await ownCa();
+    for (const mode of [0o604, 0o644]) {
+      fs.chmodSync(key, mode);
+      const ca = await loadOrCreateCa({ dir: tempDir(), cert, key }, CONFIG_FILE);
+      expect(ca.cert.fingerprint256).toBe(source.cert.fingerprint256);
+      const warnings = caWarnings(ca);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`${key} can be read by other users (mode 0${mode.toString(8)})`);
+      expect(warnings[0]).toContain(`chmod 600 ${key}`);
+    }
+    fs.chmodSync(key, 0o600);
+    expect(caWarnings(await loadOrCreateCa({ dir: tempDir(), cert, key }, CONFIG_FILE))).toEqual([]);
   });
 
   it('names the config key at fault', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateCa, type CertificateAuthority } from '../../src/tls/ca.js';
-import { createLeafKey, mintLeaf, type LeafKey } from '../../src/tls/leaf.js';
+import { createLeafKey, mintClientCertificate, mintLeaf, type LeafKey } from '../../src/tls/leaf.js';
 
 const DAY_MS = 86_400_000;
 const HOSTS = ['api.example.com', '127.0.0.1', '::1'] as const;
@@ -183,5 +183,24 @@ describe('mintLeaf', () => {
     expect(leaf.subject).toBe(`CN=${host.slice(0, 64)}`);
     expect(leaf.subjectAltName).toBe(`DNS:${host}`);
     expect(verifyWithOpenssl(ca, leafPem, host).status).toBe(0);
+  });
+});
+
+describe('mintClientCertificate', () => {
+  it('mints a certificate with clientAuth only, which openssl verifies as a TLS client certificate and not a server one', () => {
+    for (const [name, ca] of cas) {
+      const pem = mintClientCertificate(ca, 'demo-client', leafKey);
+      const cert = new X509Certificate(pem);
+      expect(cert.subject, name).toBe('CN=demo-client');
+      expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
+      expect(cert.ca).toBe(false);
+      expect(cert.checkIssued(ca.cert)).toBe(true);
+
+      const file = path.join(dir, `client-${++leafFiles}.pem`);
+      fs.writeFileSync(file, pem);
+      const asClient = openssl(['verify', '-purpose', 'sslclient', '-CAfile', ca.certPath, file]);
+      expect(asClient.status, asClient.output).toBe(0);
+      expect(openssl(['verify', '-purpose', 'sslserver', '-CAfile', ca.certPath, file]).status).not.toBe(0);
+    }
   });
 });

@@ -59,11 +59,18 @@ describe('resolveAddress', () => {
 describe('Routes', () => {
   const routes = routesOf(config);
   it('sends traffic through upstream.proxy except to noProxy names, their subdomains, ranges and globs', () => {
-    expect(routes.tcpTarget('api.example.com', 443).via?.host).toBe('corp.example.net:3128');
+    expect(routes.tcpTarget('other.example.com', 443).via?.host).toBe('corp.example.net:3128');
     for (const host of ['internal.example.com', 'db.internal.example.com', '10.20.30.40', 'printer.lan']) {
       expect(routes.tcpTarget(host, 443).via, host).toBeNull();
     }
     expect(routes.tcpTarget('11.0.0.1', 443).via).not.toBeNull();
+  });
+  it('checks noProxy against the resolved address too: a name resolved into a noProxy range goes direct', () => {
+    expect(routes.tcpTarget('api.example.com', 443)).toEqual({ address: '10.1.2.3', port: 443, via: null });
+  });
+  it('names the resolved address:port to upstream.proxy, not the name', () => {
+    const target = routes.tcpTarget('api.example.com', 8443);
+    expect([target.address, target.port, target.via?.host]).toEqual(['127.0.0.1', 9443, 'corp.example.net:3128']);
   });
   it('never lets two identities or trust policies share a pool key', () => {
     const [a, b] = config.clientCertificates;
