@@ -1,9 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { tlsViaProxy } from '../helpers/proxy-client.js';
+import { readRawResponse, tlsViaProxy } from '../helpers/proxy-client.js';
 import { ruleYaml } from '../proxy/fixtures.js';
 import { requestOn, startReloadable, type Reloadable } from './fixtures.js';
 
@@ -162,6 +164,23 @@ describe('a reload', () => {
     expect(await warned).toMatchObject({ level: 40, key: 'listen.port' });
     await reloaded;
     expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+  });
+
+  it('applies a new timeouts.idle to the listening servers: an idle keep-alive connection is closed after it', async () => {
+    setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
+    const reloaded = setup.next('config reloaded');
+    setup.writeConfig(ruleYaml(setup.pki, 'api.example.com', 'alice'), 'timeouts:\n  idle: 1\n');
+    await reloaded;
+    const socket = connect(setup.proxy.port, '127.0.0.1');
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now())));
+    const response = readRawResponse(socket);
+    socket.write('GET /healthz HTTP/1.1\r\nHost: proxy\r\n\r\n');
+    expect((await response).status).toBe(200);
+    const answeredAt = performance.now();
+    // Well before the 60 s the proxy started with, and not before the second it now has.
+    const closedAt = await Promise.race([closed, sleep(10_000).then(() => Number.NaN)]);
+    expect(closedAt - answeredAt).toBeGreaterThanOrEqual(900);
+    socket.destroy();
   });
 
   it('keeps the pool of a rule whose identity did not change: its upstream connection is reused', async () => {
