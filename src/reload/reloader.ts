@@ -9,9 +9,10 @@ import { FileWatcher } from './watcher.js';
 export interface ReloadOptions {
   /** Reads the config as start did: the same file, environment and command-line overrides. */
   readonly load: () => Promise<Config>;
-  /** Quiet time after a file event before the files are compared; 250 ms by default. */
-  readonly debounceMs?: number;
 }
+
+/** Quiet time after a file event before the files are compared: editors and renewers write in a few steps. */
+const DEBOUNCE_MS = 250;
 
 export interface Reloader {
   /** Resolves once the files are watched. */
@@ -34,7 +35,7 @@ function describeFailure(err: unknown): string {
  * running one in place.
  */
 export function startReloading(proxy: Proxy, options: ReloadOptions): Reloader {
-  const watcher = new FileWatcher({ debounceMs: options.debounceMs ?? 250, onChange: () => void reload() });
+  const watcher = new FileWatcher({ debounceMs: DEBOUNCE_MS, onChange: () => void reload() });
   let running: Promise<void> | null = null;
   let again = false;
 
