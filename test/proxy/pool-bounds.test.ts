@@ -72,9 +72,13 @@ describe('upstream pools', () => {
     const baseline = rssKiB(pid);
     await requestNames(proxyPort, WARM_UP, NAMES);
     const peak = rssKiB(pid);
-    await sleep(2500);
-    await collectGarbage(cli.stderr());
-    const after = rssKiB(pid);
+    // Past timeouts.idle and a sweep; freed pages go back to the system over a few GCs.
+    let after = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 6 && after > baseline * 1.2; i++) {
+      await sleep(i === 0 ? 2500 : 500);
+      await collectGarbage(cli.stderr());
+      after = rssKiB(pid);
+    }
     console.log(`proxy RSS: ${baseline} KiB at the baseline, ${peak} KiB after ${NAMES} names, ${after} KiB once their pools were idle`);
     expect(after).toBeLessThanOrEqual(baseline * 1.2);
     cli.child.kill('SIGTERM');
