@@ -1,11 +1,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { readRawResponse, tlsViaProxy } from '../helpers/proxy-client.js';
+import { connectThrough, readRawResponse, tlsViaProxy } from '../helpers/proxy-client.js';
 import { ruleYaml } from '../proxy/fixtures.js';
 import { requestOn, startReloadable, type Reloadable } from './fixtures.js';
 
@@ -181,6 +182,42 @@ describe('a reload', () => {
     const closedAt = await Promise.race([closed, sleep(10_000).then(() => Number.NaN)]);
     expect(closedAt - answeredAt).toBeGreaterThanOrEqual(900);
     socket.destroy();
+  });
+
+  it('applies listen.auth to connections accepted after it, on plain HTTP and CONNECT, while older ones keep their config', async () => {
+    setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
+    const { proxy } = setup;
+    const plain = createHttpServer((_req, res) => res.end('plain'));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const target = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+    const absoluteForm = async (socket: Socket): Promise<number> => {
+      const response = readRawResponse(socket);
+      socket.write(`GET http://${target}/ HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+      return (await response).status;
+    };
+    const plainBefore = connect(proxy.port, '127.0.0.1');
+    const tunnelBefore = await tlsViaProxy({ proxyPort: proxy.port, authority: 'api.example.com:443', ca: proxy.proxy.context.ca.certPem });
+    try {
+      expect(await absoluteForm(plainBefore)).toBe(200);
+      const reloaded = setup.next('config reloaded');
+      writeFileSync(setup.file, readFileSync(setup.file, 'utf8').replace('  port: 0\n', '  port: 0\n  auth: { username: me, password: secret }\n'));
+      await reloaded;
+
+      const plainAfter = connect(proxy.port, '127.0.0.1');
+      expect(await absoluteForm(plainAfter)).toBe(407);
+      plainAfter.destroy();
+      const connectAfter = await connectThrough(proxy.port, 'api.example.com:443');
+      expect(connectAfter.status).toBe(407);
+      connectAfter.socket.destroy();
+
+      expect(await absoluteForm(plainBefore)).toBe(200);
+      expect((await requestOn(tunnelBefore, 'api.example.com')).status).toBe(200);
+    } finally {
+      plainBefore.destroy();
+      tunnelBefore.destroy();
+      plain.closeAllConnections();
+      await new Promise((resolve) => plain.close(resolve));
+    }
   });
 
   it('keeps the pool of a rule whose identity did not change: its upstream connection is reused', async () => {
