@@ -63,3 +63,12 @@ export function configErrorsOf(err: unknown): readonly ConfigError[] {
   if (err instanceof ConfigError) return [err];
   return [];
 }
+
+/** Both results; or, when either fails on config problems, the problems of both in one ConfigErrors. */
+export async function allProblemsAtOnce<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
+  const failures = [ra, rb].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  const bug = failures.find((err) => configErrorsOf(err).length === 0);
+  throw bug ?? new ConfigErrors(failures.flatMap(configErrorsOf));
+}

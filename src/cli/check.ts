@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { CertSummary } from '../certs/summary.js';
 import { loadCertificateStore } from '../certs/store.js';
 import type { ClientCertificateRule, Config } from '../config/types.js';
-import { ConfigError, ConfigErrors, configErrorsOf } from '../errors.js';
+import { allProblemsAtOnce, ConfigError } from '../errors.js';
 import { formatFieldPath } from '../config/field-path.js';
 import { formatAuthority, parseAuthority } from '../match/host.js';
 import { otherPortsAdvice, rulesOnOtherPorts } from '../match/other-ports.js';
@@ -91,15 +91,6 @@ async function checkCa(config: Config): Promise<{ line: string; warnings: string
   }
   const ca = await loadOrCreateCa(config.ca, config.file);
   return { line: `ca: ${ca.certPath}`, warnings: caWarnings(ca).map((w) => `ca: ${w}`) };
-}
-
-/** Both results; or, when either fails on config problems, the problems of both in one ConfigErrors. */
-async function allProblemsAtOnce<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
-  const failures = [ra, rb].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-  const bug = failures.find((err) => configErrorsOf(err).length === 0);
-  throw bug ?? new ConfigErrors(failures.flatMap(configErrorsOf));
 }
 
 /** Validates the config and every file it names; prints a table of rules. 0 when usable, 2 when not. */

@@ -5,6 +5,7 @@ import { formatAuthority, parseAuthority } from '../match/host.js';
 import { HostMatcher, portLabel } from '../match/matcher.js';
 import { otherPortsAdvice, rulesOnOtherPorts } from '../match/other-ports.js';
 import { describeTcpTarget, Routes } from '../upstream/route.js';
+import { UpstreamSecureContexts } from '../upstream/secure-contexts.js';
 import { describeTrust } from '../upstream/trust.js';
 import { UsageError, type CliArgs } from './args.js';
 import { configFor } from './load.js';
@@ -29,8 +30,8 @@ function parseTarget(target: string): { host: string; port: number } {
 }
 
 /** Lines naming the TCP leg and, when the proxy opens TLS itself, what verifies the server. */
-function pathLines(config: Config, host: string, port: number, rule: ClientCertificateRule | null, intercepted: boolean): string[] {
-  const tcp = new Routes(config).tcpTarget(host, port);
+function pathLines(config: Config, routes: Routes, host: string, port: number, rule: ClientCertificateRule | null, intercepted: boolean): string[] {
+  const tcp = routes.tcpTarget(host, port);
   const lines = [`  dials:          ${describeTcpTarget(host, port, tcp)}`];
   if (intercepted) lines.push(`  verified by:    ${describeTrust(config, rule)}`);
   return lines;
@@ -43,6 +44,7 @@ export async function matchCommand(args: CliArgs): Promise<number> {
   // Every rule is loaded, as start does, so that a config start would refuse is reported here too.
   const store = await loadCertificateStore(config);
   const matcher = new HostMatcher(config.clientCertificates);
+  const routes = new Routes(config, new UpstreamSecureContexts(config, store));
   const rule = matcher.match(host, port);
   const target = formatAuthority(host, port);
   if (!rule) {
@@ -51,7 +53,7 @@ export async function matchCommand(args: CliArgs): Promise<number> {
       intercepted
         ? `${target}: no rule: intercepted (intercept: all) without a client certificate`
         : `${target}: no rule: tunnelled untouched, without a client certificate`,
-      ...pathLines(config, host, port, null, intercepted),
+      ...pathLines(config, routes, host, port, null, intercepted),
     ];
     const elsewhere = rulesOnOtherPorts(matcher, host, port);
     if (elsewhere.length > 0) lines.push(`  other ports:    ${otherPortsAdvice(elsewhere, port)}`);
@@ -69,7 +71,7 @@ export async function matchCommand(args: CliArgs): Promise<number> {
       `  fingerprint256: ${summary.fingerprint256}`,
       `  validTo:        ${summary.validTo} (${left})`,
       `  from:           ${files}`,
-      ...pathLines(config, host, port, rule, true),
+      ...pathLines(config, routes, host, port, rule, true),
     ].join('\n') + '\n',
   );
   const own = `clientCertificates[${rule.index}].`;

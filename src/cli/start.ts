@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { formatAuthority } from '../match/host.js';
 import { startProxy } from '../proxy/start.js';
+import { startReloading, type Reloader } from '../reload/reloader.js';
 import type { CliArgs } from './args.js';
 import { configFor } from './load.js';
 
@@ -40,15 +41,38 @@ function stopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** Runs the proxy until SIGINT/SIGTERM. Resolves with the exit code. */
+/** SIGHUP reloads, as for most daemons; without a handler it would end the process. */
+function reloadOnHangup(): { reloadWith(reloader: Reloader): void; stop(): void } {
+  let reloader: Reloader | null = null;
+  // One that comes while the proxy starts is answered once it is up: the files may have changed since they were read.
+  let missed = false;
+  const onHangup = (): void => {
+    if (reloader) void reloader.reload();
+    else missed = true;
+  };
+  process.on('SIGHUP', onHangup);
+  return {
+    reloadWith: (r) => {
+      reloader = r;
+      if (missed) void r.reload();
+    },
+    stop: () => process.off('SIGHUP', onHangup),
+  };
+}
+
+/** Runs the proxy until SIGINT/SIGTERM, reloading on file changes and SIGHUP. Resolves with the exit code. */
 export async function startCommand(args: CliArgs): Promise<number> {
-  const config = await configFor(args);
+  const load = (): Promise<Config> => configFor(args);
+  const config = await load();
   const logger = createLogger(config.log);
   // Handlers in place before `listening` is logged: a supervisor may signal as soon as it reads that line.
   const stopping = stopSignal();
+  const hangup = reloadOnHangup();
   const proxy = await startProxy(config, logger).catch((err: unknown) => {
     throw listenError(err, config);
   });
+  const reloader = startReloading(proxy, { load });
+  hangup.reloadWith(reloader);
 
   // A bug in one connection's handling must not take down every other one.
   process.on('uncaughtException', (err) => {
@@ -60,6 +84,8 @@ export async function startCommand(args: CliArgs): Promise<number> {
 
   const signal = await stopping;
   logger.info({ signal }, 'stopping');
+  hangup.stop();
+  reloader.close();
   await proxy.close();
   logger.flush();
   return 0;

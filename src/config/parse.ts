@@ -100,6 +100,7 @@ function resolvePaths(parsed: ParsedConfig, file: string | null, baseDir: string
       key: optionalAt(rule.key),
       pfx: optionalAt(rule.pfx),
       passphrase: rule.passphrase,
+      passphraseFile: optionalAt(rule.passphraseFile),
       ca: rule.ca.map(at),
       verify: rule.verify,
       minVersion: rule.minVersion,

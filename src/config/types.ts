@@ -50,6 +50,8 @@ export interface ClientCertificateRule {
    * Under TLS 1.2 the client certificate crosses the wire in clear.
    */
   readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** Where `passphrase` was read from, when it was; watched for a reload. */
+  readonly passphraseFile?: string;
   readonly ca: readonly string[];
   /** Per-rule override of upstream.verify, when set. */
   readonly verify?: boolean;

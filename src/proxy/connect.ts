@@ -69,7 +69,7 @@ export function handleConnect(
       return;
     }
     if (isTlsClientHello(first)) {
-      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log });
+      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log, ctx });
     } else {
       // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.
       void tunnel(ctx, log, socket, first, host, port, false);

@@ -1,16 +1,18 @@
-import type { AccessControl } from './access.js';
-import type { CertificateStore } from '../certs/store.js';
+import { AccessControl } from './access.js';
+import { loadCertificateStore, type CertificateStore } from '../certs/store.js';
 import type { ClientCertificateRule, Config } from '../config/types.js';
+import { allProblemsAtOnce } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { HostMatcher } from '../match/matcher.js';
+import { HostMatcher } from '../match/matcher.js';
 import type { ProxyMetrics } from '../metrics/metrics.js';
-import type { CertificateAuthority } from '../tls/ca.js';
-import type { LeafContexts } from '../tls/leaf-cache.js';
+import { loadOrCreateCa, type CertificateAuthority } from '../tls/ca.js';
+import { LeafContexts } from '../tls/leaf-cache.js';
 import type { UpstreamPools } from '../upstream/pools.js';
-import type { Routes, UpstreamRoute } from '../upstream/route.js';
+import { Routes, type UpstreamRoute } from '../upstream/route.js';
+import { UpstreamSecureContexts } from '../upstream/secure-contexts.js';
 
-/** Everything a connection needs, built once from one config. */
-export interface ProxyContext {
+/** What follows from one config and the files it names; a reload builds these anew. */
+export interface ConfigParts {
   readonly access: AccessControl;
   readonly config: Config;
   readonly matcher: HostMatcher<ClientCertificateRule>;
@@ -18,10 +20,27 @@ export interface ProxyContext {
   readonly ca: CertificateAuthority;
   readonly leaves: LeafContexts;
   readonly routes: Routes;
+  /** Every UpstreamCredentials id the routes can use: pools with another one are of an old config. */
+  readonly credentialIds: ReadonlySet<string>;
+}
+
+/** What lives as long as the process, carried unchanged from one context to the next. */
+export interface ProcessParts {
   readonly pools: UpstreamPools;
   readonly logger: Logger;
-  /** Process-wide: passed in, so that a context built by a reload keeps counting into it. */
+  /** Counts across reloads: the expiry gauge reads the current context when scraped. */
   readonly metrics: ProxyMetrics;
+}
+
+/** Everything a connection needs: one config's parts and the process's. */
+export interface ProxyContext extends ConfigParts, ProcessParts {}
+
+/**
+ * The context new client connections get. A connection reads it once, when it is
+ * accepted, and keeps that context for its whole life; a reload replaces `current`.
+ */
+export interface ContextHolder {
+  current: ProxyContext;
 }
 
 /** What the proxy knows about a decrypted client connection: where its CONNECT pointed. */
@@ -32,4 +51,39 @@ export interface InterceptedTarget {
   /** Decided once per CONNECT: every request inside it goes there. */
   readonly route: UpstreamRoute;
   readonly log: Logger;
+  /** The context of the client connection that sent the CONNECT. */
+  readonly ctx: ProxyContext;
+}
+
+function sameCa(a: CertificateAuthority, b: CertificateAuthority): boolean {
+  return a.certPem === b.certPem && a.chainPem === b.chainPem && a.key.equals(b.key);
+}
+
+function warmedLeaves(ca: CertificateAuthority): LeafContexts {
+  const leaves = new LeafContexts(ca);
+  leaves.warmUp();
+  return leaves;
+}
+
+/**
+ * Loads every certificate and the CA, reporting the problems of both at once as
+ * ConfigErrors. The minted leaves of `previous` are kept when the CA is the same.
+ */
+export async function loadConfigParts(config: Config, previous?: Pick<ConfigParts, 'ca' | 'leaves'>): Promise<ConfigParts> {
+  const [store, loadedCa] = await allProblemsAtOnce(loadCertificateStore(config), loadOrCreateCa(config.ca, config.file));
+  const kept = previous !== undefined && sameCa(previous.ca, loadedCa) ? previous : null;
+  // The same CA, not a newly created one: `created` describes this load.
+  const ca = kept ? { ...kept.ca, created: loadedCa.created } : loadedCa;
+  const leaves = kept?.leaves ?? warmedLeaves(ca);
+  const credentials = new UpstreamSecureContexts(config, store);
+  return {
+    config,
+    access: new AccessControl(config.listen),
+    store,
+    ca,
+    matcher: new HostMatcher(config.clientCertificates),
+    leaves,
+    routes: new Routes(config, credentials),
+    credentialIds: credentials.ids(),
+  };
 }

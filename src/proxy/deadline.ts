@@ -47,15 +47,15 @@ export function deadlineOf(socket: Duplex): Deadline {
  * (the check starts on 'listening'); the proxy's HTTP servers are handed sockets,
  * so they keep their deadlines here. Whoever hands a socket over arms its first
  * deadline; a complete head clears it, and once the last response on a kept-alive
- * connection is finished the next head must be complete within `idleMs`.
+ * connection is finished the next head must be complete within `idleMs()`, read then (a reload may change it).
  */
-export function enforceHeadDeadlines(server: Server, idleMs: number): void {
+export function enforceHeadDeadlines(server: Server, idleMs: () => number): void {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const deadline = deadlineOf(req.socket);
     deadline.clear();
     deadline.inFlight++;
     res.once('close', () => {
-      if (--deadline.inFlight === 0) deadline.arm(idleMs);
+      if (--deadline.inFlight === 0) deadline.arm(idleMs());
     });
   });
   // The socket leaves HTTP: upgrades keep time of their own. (A CONNECT is cleared by

@@ -6,32 +6,44 @@ import { formatAuthority } from '../match/host.js';
 import type { Logger } from '../log/logger.js';
 import { PROXY_AUTHENTICATE, PROXY_AUTH_REQUIRED } from './access.js';
 import { handleConnect } from './connect.js';
-import type { ProxyContext } from './context.js';
+import type { ContextHolder, ProxyContext } from './context.js';
 import { forwardRequest, type ForwardTarget } from './forward.js';
 import { interceptedTargets } from './intercept.js';
 import { deadlineOf, enforceHeadDeadlines } from './deadline.js';
 import { checkHeaders, isRejection, misdirected, parseRequestTarget, type Rejection } from './request-checks.js';
 import { respondOnSocket, respondText } from './respond.js';
-import { selfTargetCheck, type SelfTargetCheck } from './self-target.js';
+import { selfTargetCheck, type Endpoint, type SelfTargetCheck } from './self-target.js';
 import { forwardUpgrade } from './upgrade.js';
 
 export interface RunningProxy {
   readonly host: string;
   readonly port: number;
+  /** Applies the holder's current timeouts.idle to the listening servers, which read it per connection. */
+  refresh(): void;
   close(): Promise<void>;
 }
 
-const connectionLogs = new WeakMap<Socket, Logger>();
+/** A client connection to the proxy's port: the context it was accepted with, and its logger. */
+interface Connection {
+  readonly ctx: ProxyContext;
+  readonly log: Logger;
+}
 
-function httpServer(ctx: ProxyContext): Server {
+const connections = new WeakMap<Socket, Connection>();
+
+function applyIdleTimeout(server: Server, holder: ContextHolder): void {
+  server.keepAliveTimeout = holder.current.config.timeouts.idle * 1000;
+}
+
+function httpServer(holder: ContextHolder): Server {
   const server = createHttpServer({
     maxHeaderSize: 16 * 1024,
     requireHostHeader: false,
-    keepAliveTimeout: ctx.config.timeouts.idle * 1000,
     // Uploads through a proxy may legitimately take long; idle time is bounded instead.
     requestTimeout: 0,
   });
-  enforceHeadDeadlines(server, ctx.config.timeouts.idle * 1000);
+  applyIdleTimeout(server, holder);
+  enforceHeadDeadlines(server, () => holder.current.config.timeouts.idle * 1000);
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -69,8 +81,9 @@ function forwardReply(ctx: ProxyContext, log: Logger, req: IncomingMessage, repl
 }
 
 /** A request on a decrypted connection: always for the CONNECT host:port. */
-function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply): void {
+function onInterceptedRequest(req: IncomingMessage, reply: Reply): void {
   const target = interceptedTargets.get(req.socket)!;
+  const { ctx } = target;
   const reject = (r: Rejection, what: string): void => replyText(reply, r.status, `${what}: ${r.reason}.`, CLOSE);
   const headerProblem = checkHeaders(req.rawHeaders, req.httpVersion);
   if (headerProblem) return reject(headerProblem, 'Bad request');
@@ -89,7 +102,7 @@ function onInterceptedRequest(ctx: ProxyContext, req: IncomingMessage, reply: Re
  * A request on the proxy's own port: absolute-form to forward, or for the proxy
  * itself: origin-form, or absolute-form naming the proxy's own address (a loop).
  */
-function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply, targetsSelf: SelfTargetCheck): void {
+function onProxyRequest({ ctx, log }: Connection, req: IncomingMessage, reply: Reply, targetsSelf: SelfTargetCheck): void {
   const reject = (r: Rejection): void => replyText(reply, r.status, `Bad request: ${r.reason}.`, CLOSE);
   const headerProblem = checkHeaders(req.rawHeaders, req.httpVersion);
   if (headerProblem) return reject(headerProblem);
@@ -105,7 +118,7 @@ function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply, t
     return;
   }
   const tls = parsed.scheme === 'https';
-  forwardReply(ctx, connectionLogs.get(req.socket as Socket) ?? ctx.logger, req, reply, {
+  forwardReply(ctx, log, req, reply, {
     // A certificate is only ever lent over TLS.
     route: ctx.routes.route(parsed.host, parsed.port, tls, tls ? ctx.matcher.match(parsed.host, parsed.port) : null),
     path: parsed.path,
@@ -115,28 +128,45 @@ function onProxyRequest(ctx: ProxyContext, req: IncomingMessage, reply: Reply, t
 }
 
 /** Starts the listener: CONNECT, absolute-form HTTP and the proxy's own endpoints on one port. */
-export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy> {
-  const outer = httpServer(ctx);
-  const inner = httpServer(ctx);
+export async function startProxyServer(holder: ContextHolder): Promise<RunningProxy> {
+  const outer = httpServer(holder);
+  const inner = httpServer(holder);
   let nextConnId = 0;
   // Known once the listener is bound, before any client can connect.
-  let targetsSelf: SelfTargetCheck = () => false;
+  let bound: Endpoint = { address: '', port: -1 };
+  // Each context's routes decide where a name is dialled: one check per context, made on first use.
+  const selfChecks = new WeakMap<ProxyContext, SelfTargetCheck>();
+  const targetsSelf = (ctx: ProxyContext): SelfTargetCheck => {
+    let check = selfChecks.get(ctx);
+    if (!check) selfChecks.set(ctx, (check = selfTargetCheck(ctx.routes, bound)));
+    return check;
+  };
   let open = 0;
   const sockets = new Set<Socket>();
 
-  outer.on('request', (req: IncomingMessage, res: ServerResponse) => onProxyRequest(ctx, req, { res }, targetsSelf));
-  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onProxyRequest(ctx, req, { socket, head }, targetsSelf));
+  const connectionOf = (socket: Socket): Connection => connections.get(socket)!;
+  outer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const connection = connectionOf(req.socket as Socket);
+    onProxyRequest(connection, req, { res }, targetsSelf(connection.ctx));
+  });
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const connection = connectionOf(socket);
+    onProxyRequest(connection, req, { socket, head }, targetsSelf(connection.ctx));
+  });
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const { ctx, log } = connectionOf(socket);
     if (!ctx.access.authorizes(req)) {
       respondOnSocket(socket, 407, PROXY_AUTH_REQUIRED, PROXY_AUTHENTICATE);
       return;
     }
-    handleConnect(ctx, inner, connectionLogs.get(socket) ?? ctx.logger, req, socket, head, targetsSelf);
+    handleConnect(ctx, inner, log, req, socket, head, targetsSelf(ctx));
   });
-  inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(ctx, req, { res }));
-  inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(ctx, req, { socket, head }));
+  inner.on('request', (req: IncomingMessage, res: ServerResponse) => onInterceptedRequest(req, { res }));
+  inner.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => onInterceptedRequest(req, { socket, head }));
 
   const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    // Read once: a reload applies to connections accepted after it, never to this one.
+    const ctx = holder.current;
     socket.on('error', () => socket.destroy());
     // Its first request head is due within timeouts.handshake; a refused client's close too.
     deadlineOf(socket).arm(ctx.config.timeouts.handshake * 1000);
@@ -155,11 +185,11 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
       open--;
       sockets.delete(socket);
     });
-    connectionLogs.set(socket, ctx.logger.child({ connId: ++nextConnId }));
+    connections.set(socket, { ctx, log: ctx.logger.child({ connId: ++nextConnId }) });
     outer.emit('connection', socket);
   });
 
-  const { host, port } = ctx.config.listen;
+  const { host, port } = holder.current.config.listen;
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen({ host, port }, () => {
@@ -168,10 +198,14 @@ export async function startProxyServer(ctx: ProxyContext): Promise<RunningProxy>
     });
   });
   const address = listener.address() as AddressInfo;
-  targetsSelf = selfTargetCheck(ctx.routes, address);
+  bound = address;
   return {
     host: address.address,
     port: address.port,
+    refresh: () => {
+      applyIdleTimeout(outer, holder);
+      applyIdleTimeout(inner, holder);
+    },
     close: async () => {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

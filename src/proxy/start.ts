@@ -1,47 +1,26 @@
 import { expiringCertificates } from '../certs/expiry.js';
-import { loadCertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
 import { openKeyLog } from '../log/keylog.js';
 import type { Logger } from '../log/logger.js';
-import { HostMatcher } from '../match/matcher.js';
 import { riskyPattern } from '../match/risky-patterns.js';
 import { ProxyMetrics } from '../metrics/metrics.js';
-import { caWarnings, loadOrCreateCa } from '../tls/ca.js';
-import { LeafContexts } from '../tls/leaf-cache.js';
+import { caWarnings } from '../tls/ca.js';
 import { UpstreamPools } from '../upstream/pools.js';
-import { Routes } from '../upstream/route.js';
-import { AccessControl } from './access.js';
-import type { ProxyContext } from './context.js';
+import { loadConfigParts, type ContextHolder, type ProxyContext } from './context.js';
 import { startProxyServer, type RunningProxy } from './server.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export interface Proxy extends RunningProxy {
+export interface Proxy extends Omit<RunningProxy, 'refresh'> {
+  /** The context new connections get. */
   readonly context: ProxyContext;
+  /** Gives connections accepted from now on `next`; open ones keep theirs. Returns the context replaced. */
+  swap(next: ProxyContext): ProxyContext;
 }
 
-/** Loads every certificate and the CA (throwing ConfigErrors on failure), then listens. */
-export async function startProxy(config: Config, logger: Logger): Promise<Proxy> {
-  const store = await loadCertificateStore(config);
-  if (config.log.keylog !== undefined) openKeyLog(config.log.keylog, config.file);
-  const ca = await loadOrCreateCa(config.ca, config.file);
-  // The expiry gauge reads the context in force when scraped.
-  const metrics = new ProxyMetrics(() => ({ rules: context.config.clientCertificates, store: context.store }));
-  const context: ProxyContext = {
-    config,
-    access: new AccessControl(config.listen),
-    store,
-    ca,
-    matcher: new HostMatcher(config.clientCertificates),
-    leaves: new LeafContexts(ca),
-    routes: new Routes(config),
-    pools: new UpstreamPools(config, store, logger, metrics),
-    logger,
-    metrics,
-  };
-  context.leaves.warmUp();
-  const server = await startProxyServer(context);
-
+/** What start says about a context's config and certificates; a reload says it again for the new one. */
+export function logContextWarnings(ctx: ProxyContext): void {
+  const { config, store, ca, logger } = ctx;
   for (const message of config.loadWarnings ?? []) logger.warn({ config: config.file }, message);
   if (ca.created) logger.info({ caCert: ca.certPath }, 'created a new CA; clients must trust it (mtls-proxy ca tells how)');
   for (const message of caWarnings(ca)) logger.warn({ caCert: ca.certPath }, message);
@@ -59,21 +38,45 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   if (config.clientCertificates.length === 0) {
     logger.warn('no clientCertificates rules: every CONNECT is tunnelled untouched; add a rule to config.yaml (see config.example.yaml)');
   }
-  const logExpiring = (): void => {
-    for (const entry of expiringCertificates(config, store)) logger.warn(entry, 'certificate expiring');
+  logExpiring(ctx);
+}
+
+function logExpiring({ config, store, logger }: ProxyContext): void {
+  for (const entry of expiringCertificates(config, store)) logger.warn(entry, 'certificate expiring');
+}
+
+/** Loads every certificate and the CA (throwing ConfigErrors on failure), then listens. */
+export async function startProxy(config: Config, logger: Logger): Promise<Proxy> {
+  const parts = await loadConfigParts(config);
+  if (config.log.keylog !== undefined) openKeyLog(config.log.keylog, config.file);
+  // The expiry gauge reads whichever context is current when scraped.
+  const metrics = new ProxyMetrics(() => ({ rules: holder.current.config.clientCertificates, store: holder.current.store }));
+  const holder: ContextHolder = {
+    current: { ...parts, pools: new UpstreamPools({ timeouts: config.timeouts, logger, metrics, keylogFile: config.log.keylog }), logger, metrics },
   };
-  logExpiring();
-  const daily = setInterval(logExpiring, DAY_MS);
+  const server = await startProxyServer(holder);
+  logContextWarnings(holder.current);
+  // Whichever context is current that day: a reload may have brought new certificates.
+  const daily = setInterval(() => logExpiring(holder.current), DAY_MS);
   daily.unref();
 
-  logger.info({ host: server.host, port: server.port, caCert: ca.certPath, rules: config.clientCertificates.length, config: config.file }, 'listening');
+  logger.info({ host: server.host, port: server.port, caCert: holder.current.ca.certPath, rules: config.clientCertificates.length, config: config.file }, 'listening');
   return {
-    ...server,
-    context,
+    host: server.host,
+    port: server.port,
+    get context() {
+      return holder.current;
+    },
+    swap: (next) => {
+      const previous = holder.current;
+      holder.current = next;
+      server.refresh();
+      return previous;
+    },
     close: async () => {
       clearInterval(daily);
       await server.close();
-      await context.pools.close();
+      await holder.current.pools.close();
     },
   };
 }

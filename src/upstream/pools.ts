@@ -1,13 +1,11 @@
 import { createRequire } from 'node:module';
+import { LRUCache } from 'lru-cache';
 import type { Pool as UndiciPool } from 'undici';
-import type { CertificateStore } from '../certs/store.js';
-import type { Config } from '../config/types.js';
+import type { TimeoutsConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ProxyMetrics } from '../metrics/metrics.js';
 import { createConnector, type Connector } from './connector.js';
 import type { UpstreamRoute } from './route.js';
-import { UpstreamSecureContexts } from './secure-contexts.js';
-import { describeTrust } from './trust.js';
 import { VerificationBackoff } from './verification.js';
 
 // undici's index also loads fetch, WebSocket and caches, about 9 MiB of RSS the
@@ -15,29 +13,70 @@ import { VerificationBackoff } from './verification.js';
 const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
 type Pool = UndiciPool;
 
+/**
+ * How many upstreams keep a pool at once. Each costs some 20 KiB with its socket and
+ * TLS session; a client that asks for ever new names evicts the least recently used.
+ */
+const DEFAULT_MAX_POOLS = 2000;
+
+export interface UpstreamPoolsOptions {
+  timeouts: TimeoutsConfig;
+  logger: Logger;
+  metrics: ProxyMetrics;
+  keylogFile?: string | undefined;
+  maxPools?: number;
+}
+
 interface PoolEntry {
   readonly pool: Pool;
   readonly connector: Connector;
+  /** Null for plain HTTP. */
+  readonly credentialsId: string | null;
+  /** performance.now() of the last request, or of the last sweep that found the pool busy. */
+  lastUsed: number;
+}
+
+function isBusy(pool: Pool): boolean {
+  const stats = pool.stats;
+  return stats.size + stats.queued > 0;
 }
 
 /**
  * Keep-alive pools, one per route key (host, port, address, identity, trust).
- * They outlive client connections, so a client that opens a connection per
- * request still reuses upstream sockets and TLS sessions.
+ * They outlive client connections, so a client that opens a connection per request
+ * still reuses upstream sockets and TLS sessions; and they outlive a reload, so a
+ * route whose identity and trust did not change stays warm. A pool idle for
+ * timeouts.idle is closed and dropped, and there are at most `maxPools`.
  */
 export class UpstreamPools {
-  readonly #pools = new Map<string, PoolEntry>();
-  readonly #contexts: UpstreamSecureContexts;
+  readonly #pools: LRUCache<string, PoolEntry>;
   readonly #backoff = new VerificationBackoff();
-  readonly #config: Config;
   readonly #logger: Logger;
   readonly #metrics: ProxyMetrics;
+  /** log.keylog, read once at start: the key log file is opened and announced then. */
+  readonly #keylogFile: string | undefined;
+  #timeouts: TimeoutsConfig;
+  #sweeper: NodeJS.Timeout;
+  #closing = false;
 
-  constructor(config: Config, store: CertificateStore, logger: Logger, metrics: ProxyMetrics) {
-    this.#config = config;
-    this.#logger = logger;
-    this.#metrics = metrics;
-    this.#contexts = new UpstreamSecureContexts(config, store);
+  constructor(options: UpstreamPoolsOptions) {
+    this.#timeouts = options.timeouts;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
+    this.#keylogFile = options.keylogFile;
+    this.#pools = new LRUCache<string, PoolEntry>({
+      max: options.maxPools ?? DEFAULT_MAX_POOLS,
+      // Evicted, idle or retired: requests in flight finish, then its sockets close.
+      dispose: (entry) => {
+        if (!this.#closing) void entry.pool.close().catch(() => {});
+      },
+    });
+    this.#sweeper = this.#startSweeper();
+  }
+
+  /** How many pools are open. */
+  get size(): number {
+    return this.#pools.size;
   }
 
   get(route: UpstreamRoute): Pool {
@@ -56,27 +95,45 @@ export class UpstreamPools {
     else started();
   }
 
+  /**
+   * After a reload: pools whose credentials the new config no longer uses are closed
+   * once their requests finish, so new connections present the new certificate; and
+   * new timeouts apply to every pool made from now on, so every existing one goes.
+   */
+  retain(credentialIds: ReadonlySet<string>, timeouts: TimeoutsConfig): void {
+    const sameTimeouts = (Object.keys(timeouts) as Array<keyof TimeoutsConfig>).every((k) => timeouts[k] === this.#timeouts[k]);
+    if (!sameTimeouts) {
+      this.#timeouts = timeouts;
+      clearInterval(this.#sweeper);
+      this.#sweeper = this.#startSweeper();
+    }
+    for (const [key, entry] of [...this.#pools.entries()]) {
+      if (!sameTimeouts || (entry.credentialsId !== null && !credentialIds.has(entry.credentialsId))) this.#pools.delete(key);
+    }
+  }
+
   #entry(route: UpstreamRoute): PoolEntry {
     let entry = this.#pools.get(route.key);
     if (!entry) {
       entry = this.#create(route);
       this.#pools.set(route.key, entry);
     }
+    entry.lastUsed = performance.now();
     return entry;
   }
 
   #create(route: UpstreamRoute): PoolEntry {
-    const { timeouts } = this.#config;
+    const timeouts = this.#timeouts;
     const connect = createConnector({
       route,
-      ...(route.tls ? { secureContext: this.#contexts.get(route.rule?.index ?? -1) } : {}),
+      ...(route.credentials ? { secureContext: route.credentials.secureContext() } : {}),
       connectTimeoutMs: timeouts.connect * 1000,
       handshakeTimeoutMs: timeouts.handshake * 1000,
       idleTimeoutMs: timeouts.idle * 1000,
-      trust: describeTrust(this.#config, route.rule),
+      trust: route.credentials?.trust ?? '',
       backoff: this.#backoff,
       logger: this.#logger,
-      ...(this.#config.log.keylog === undefined ? {} : { keylogFile: this.#config.log.keylog }),
+      ...(this.#keylogFile === undefined ? {} : { keylogFile: this.#keylogFile }),
       metrics: this.#metrics,
     });
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;
@@ -89,14 +146,29 @@ export class UpstreamPools {
       bodyTimeout: timeouts.idle * 1000,
       maxHeaderSize: 64 * 1024,
     });
-    return { pool, connector: connect };
+    return { pool, connector: connect, credentialsId: route.credentials?.id ?? null, lastUsed: 0 };
+  }
+
+  /** Drops the pools idle for timeouts.idle; a busy pool counts as used now. */
+  #startSweeper(): NodeJS.Timeout {
+    const idleMs = this.#timeouts.idle * 1000;
+    const sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const [key, entry] of [...this.#pools.entries()]) {
+        if (isBusy(entry.pool)) entry.lastUsed = now;
+        else if (now - entry.lastUsed >= idleMs) this.#pools.delete(key);
+      }
+    }, Math.max(100, idleMs / 2));
+    sweeper.unref();
+    return sweeper;
   }
 
   /** Ends every pool; requests in flight are aborted. */
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#closing = true;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     await Promise.all(pools.map((p) => p.pool.destroy()));
   }
-
 }

@@ -1,6 +1,7 @@
 import type { ClientCertificateRule, Config } from '../config/types.js';
 import { formatAuthority, isIpLiteral, parseAuthority } from '../match/host.js';
 import type { TcpTarget } from './dial.js';
+import type { UpstreamCredentials, UpstreamSecureContexts } from './secure-contexts.js';
 import { NoProxy } from './upstream-proxy.js';
 
 /** Where and how one upstream is reached; everything a pool needs, decided before any I/O. */
@@ -14,6 +15,8 @@ export interface UpstreamRoute {
   /** The rule whose certificate is presented; null for none. Only ever set when tls. */
   readonly rule: ClientCertificateRule | null;
   readonly verify: boolean;
+  /** What the TLS connection presents and trusts; null for plain HTTP. */
+  readonly credentials: UpstreamCredentials | null;
   /** Routes sharing a key may share sockets and TLS sessions; any other pair never does. */
   readonly key: string;
 }
@@ -44,9 +47,11 @@ export class Routes {
   readonly #config: Config;
   readonly #noProxy: NoProxy;
   readonly #proxy: URL | null;
+  readonly #credentials: UpstreamSecureContexts;
 
-  constructor(config: Config) {
+  constructor(config: Config, credentials: UpstreamSecureContexts) {
     this.#config = config;
+    this.#credentials = credentials;
     this.#noProxy = new NoProxy(config.upstream.noProxy);
     this.#proxy = config.upstream.proxy === undefined ? null : new URL(config.upstream.proxy);
   }
@@ -71,7 +76,9 @@ export class Routes {
     const tcp = this.tcpTarget(host, port);
     const lent = tls ? rule : null;
     const verify = rule?.verify ?? this.#config.upstream.verify;
-    const key = [tls ? 'https' : 'http', host, port, tcp.address, tcp.port, lent?.index ?? '-', verify ? 'v' : 'nv', tcp.via?.href ?? 'direct'].join('|');
-    return { host, port, tcp, tls, rule: lent, verify, key };
+    const credentials = tls ? this.#credentials.get(lent?.index ?? null) : null;
+    // The identity's content, not the rule's position: a reload that reorders rules keeps its pools.
+    const key = [tls ? 'https' : 'http', host, port, tcp.address, tcp.port, lent?.host ?? '-', credentials?.id ?? '-', verify ? 'v' : 'nv', tcp.via?.href ?? 'direct'].join('|');
+    return { host, port, tcp, tls, rule: lent, verify, credentials, key };
   }
 }

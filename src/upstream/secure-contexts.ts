@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { CertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
+import { describeTrust } from './trust.js';
 
 /**
  * Node's default roots as a `ca` list: the bundled ones plus NODE_EXTRA_CA_CERTS,
@@ -18,43 +20,58 @@ function defaultRoots(env: NodeJS.ProcessEnv): string[] {
   }
 }
 
-/**
- * One SecureContext per client identity and trust set, built on first use:
- * building one costs about a millisecond of CPU, so never per connection.
- */
+/** What the proxy presents and trusts on one upstream TLS connection. */
+export interface UpstreamCredentials {
+  /**
+   * A digest of the client identity (chain and key) and the trusted certificates:
+   * equal ids are interchangeable, so a reload that leaves them alone keeps their pools.
+   */
+  readonly id: string;
+  /** Which CA set verifies the server, in words (describeTrust). */
+  readonly trust: string;
+  /** Built on first use: about a millisecond of CPU, so never per connection. */
+  secureContext(): SecureContext;
+}
+
+const NO_IDENTITY = -1;
+
+/** The credentials of every rule's identity (and of none) under one config's trust settings. */
 export class UpstreamSecureContexts {
-  readonly #contexts = new Map<number, SecureContext>();
-  readonly #config: Config;
-  readonly #store: CertificateStore;
-  readonly #systemRoots: readonly string[];
+  readonly #credentials = new Map<number, UpstreamCredentials>();
 
   constructor(config: Config, store: CertificateStore) {
-    this.#config = config;
-    this.#store = store;
-    this.#systemRoots = config.upstream.systemCA ? defaultRoots(process.env) : [];
-  }
-
-  /** The context for a rule's identity, or for no client certificate (-1). */
-  get(ruleIndex: number): SecureContext {
-    let context = this.#contexts.get(ruleIndex);
-    if (!context) {
-      context = this.#build(ruleIndex);
-      this.#contexts.set(ruleIndex, context);
+    const { upstream } = config;
+    const systemRoots = upstream.systemCA ? defaultRoots(process.env) : [];
+    for (const rule of [null, ...config.clientCertificates]) {
+      const ruleIndex = rule?.index ?? NO_IDENTITY;
+      const extra = [...store.upstreamCa, ...(ruleIndex === NO_IDENTITY ? [] : store.ruleCa(ruleIndex))];
+      // Node's `ca` option replaces the default roots rather than adding to them.
+      const ca = upstream.systemCA ? (extra.length > 0 ? [...systemRoots, ...extra] : undefined) : extra;
+      const identity = ruleIndex === NO_IDENTITY ? undefined : store.identity(ruleIndex);
+      const minVersion = rule?.minVersion;
+      const digest = createHash('sha256').update(upstream.systemCA ? 'system' : 'listed').update(minVersion ?? '');
+      for (const pem of [identity?.certChainPem ?? '', identity?.keyPem ?? '', ...extra]) digest.update('\0').update(pem);
+      let context: SecureContext | undefined;
+      this.#credentials.set(ruleIndex, {
+        id: digest.digest('base64url'),
+        trust: describeTrust(config, rule),
+        secureContext: () =>
+          (context ??= createSecureContext({
+            ...(ca ? { ca } : {}),
+            ...(identity ? { cert: identity.certChainPem, key: identity.keyPem } : {}),
+            ...(minVersion ? { minVersion } : {}),
+          })),
+      });
     }
-    return context;
   }
 
-  #build(ruleIndex: number): SecureContext {
-    const { upstream } = this.#config;
-    const extra = [...this.#store.upstreamCa, ...(ruleIndex >= 0 ? this.#store.ruleCa(ruleIndex) : [])];
-    // Node's `ca` option replaces the default roots rather than adding to them.
-    const ca = upstream.systemCA ? (extra.length > 0 ? [...this.#systemRoots, ...extra] : undefined) : extra;
-    const identity = ruleIndex >= 0 ? this.#store.identity(ruleIndex) : undefined;
-    const minVersion = ruleIndex >= 0 ? this.#config.clientCertificates[ruleIndex]?.minVersion : undefined;
-    return createSecureContext({
-      ...(ca ? { ca } : {}),
-      ...(identity ? { cert: identity.certChainPem, key: identity.keyPem } : {}),
-      ...(minVersion ? { minVersion } : {}),
-    });
+  /** The credentials for a rule's identity, or for no client certificate (null). */
+  get(ruleIndex: number | null): UpstreamCredentials {
+    return this.#credentials.get(ruleIndex ?? NO_IDENTITY)!;
+  }
+
+  /** Every id this config can use. */
+  ids(): Set<string> {
+    return new Set([...this.#credentials.values()].map((c) => c.id));
   }
 }

@@ -1,10 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ProxyMetrics } from '../../src/metrics/metrics.js';
 import { parseMetrics } from '../helpers/admin.js';
-
-const noRules = (): ProxyMetrics =>
-  new ProxyMetrics(() => ({ rules: [], store: { identity: () => { throw new Error('no rules'); } } }));
+import { metricsWithoutRules as noRules } from '../helpers/metrics.js';
 
 describe('ProxyMetrics', () => {
   it('counts each (rule, status) pair apart, `none` standing for no rule and for no status sent', async () => {

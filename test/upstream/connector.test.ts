@@ -2,10 +2,10 @@ import net from 'node:net';
 import { createSecureContext } from 'node:tls';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyMetrics } from '../../src/metrics/metrics.js';
 import { createConnector, type Connector } from '../../src/upstream/connector.js';
 import type { UpstreamRoute } from '../../src/upstream/route.js';
 import { VerificationBackoff } from '../../src/upstream/verification.js';
+import { metricsWithoutRules } from '../helpers/metrics.js';
 import { closedPort } from '../helpers/upstream.js';
 
 const servers: net.Server[] = [];
@@ -43,6 +43,7 @@ function connectorTo(port: number): Connector {
     tls: true,
     rule: null,
     verify: true,
+    credentials: null,
     key: 'test',
   };
   return createConnector({
@@ -54,7 +55,7 @@ function connectorTo(port: number): Connector {
     trust: 'system roots',
     backoff: new VerificationBackoff(),
     logger: pino({ enabled: false }),
-    metrics: new ProxyMetrics(() => ({ rules: [], store: { identity: () => { throw new Error('no rules'); } } })),
+    metrics: metricsWithoutRules(),
   });
 }
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import type { CertificateStore } from '../../src/certs/store.js';
+import type { Config } from '../../src/config/types.js';
 import { Routes, resolveAddress } from '../../src/upstream/route.js';
+import { UpstreamSecureContexts } from '../../src/upstream/secure-contexts.js';
 
-const config = parseConfig(
-  `upstream:
+const UPSTREAM = `upstream:
   resolve:
     api.example.com: 10.1.2.3
     "api.example.com:8443": "127.0.0.1:9443"
@@ -11,7 +13,9 @@ const config = parseConfig(
     "v6port.example.com:443": "[::1]:9443"
   proxy: http://corp.example.net:3128
   noProxy: [internal.example.com, 10.0.0.0/8, "*.lan"]
-clientCertificates:
+`;
+const config = parseConfig(
+  `${UPSTREAM}clientCertificates:
   - host: "*.example.com"
     cert: a.crt
     key: a.key
@@ -24,6 +28,17 @@ clientCertificates:
   '/etc/mtls-proxy/config.yaml',
   {},
 );
+
+/** Each rule's identity stands for the files it names: the same files, the same identity. */
+const storeOf = (c: Config): CertificateStore =>
+  ({
+    identity: (i: number) => ({ certChainPem: `chain of ${c.clientCertificates[i]!.cert}`, keyPem: `key ${c.clientCertificates[i]!.key}` }),
+    upstreamCa: [],
+    ruleCa: () => [],
+    warnings: [],
+  }) as unknown as CertificateStore;
+
+const routesOf = (c: Config): Routes => new Routes(c, new UpstreamSecureContexts(c, storeOf(c)));
 
 describe('resolveAddress', () => {
   it('maps a bare host on every port and keeps the port', () => {
@@ -42,7 +57,7 @@ describe('resolveAddress', () => {
 });
 
 describe('Routes', () => {
-  const routes = new Routes(config);
+  const routes = routesOf(config);
   it('sends traffic through upstream.proxy except to noProxy names, their subdomains, ranges and globs', () => {
     expect(routes.tcpTarget('other.example.com', 443).via?.host).toBe('corp.example.net:3128');
     for (const host of ['internal.example.com', 'db.internal.example.com', '10.20.30.40', 'printer.lan']) {
@@ -64,6 +79,18 @@ describe('Routes', () => {
     expect(two.verify).toBe(false);
     expect(one.key).not.toBe(two.key);
     expect(routes.route('api.example.com', 8443, true, null).key).not.toBe(one.key);
+  });
+  it('keys a pool by the identity, not by the rule\'s position, so reordering rules keeps it', () => {
+    const reordered = parseConfig(
+      `${UPSTREAM}clientCertificates:\n  - { host: other.example.org, cert: c.crt, key: c.key }\n  - { host: "*.example.com", cert: a.crt, key: a.key }\n`,
+      '/etc/mtls-proxy/config.yaml',
+      {},
+    );
+    const before = routes.route('api.example.com', 443, true, config.clientCertificates[0]!);
+    const after = routesOf(reordered).route('api.example.com', 443, true, reordered.clientCertificates[1]!);
+    expect(after.key).toBe(before.key);
+    const renewed = parseConfig(`${UPSTREAM}clientCertificates:\n  - { host: "*.example.com", cert: a2.crt, key: a.key }\n`, '/etc/mtls-proxy/config.yaml', {});
+    expect(routesOf(renewed).route('api.example.com', 443, true, renewed.clientCertificates[0]!).key).not.toBe(before.key);
   });
   it('lends no certificate over plain HTTP', () => {
     expect(routes.route('api.example.com', 80, false, config.clientCertificates[0]!).rule).toBeNull();
