@@ -1,6 +1,7 @@
 import { AccessControl } from './access.js';
 import { loadCertificateStore, type CertificateStore } from '../certs/store.js';
 import type { ClientCertificateRule, Config } from '../config/types.js';
+import type { ActivityFeed } from '../feed/feed.js';
 import { allProblemsAtOnce } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { HostMatcher } from '../match/matcher.js';
@@ -30,6 +31,8 @@ export interface ProcessParts {
   readonly logger: Logger;
   /** Counts across reloads: the expiry gauge reads the current context when scraped. */
   readonly metrics: ProxyMetrics;
+  /** The console's live feed: recent requests and upstream TLS connections, across reloads. */
+  readonly feed: ActivityFeed;
 }
 
 /** Everything a connection needs: one config's parts and the process's. */

@@ -107,15 +107,17 @@ export function forwardRequest(ctx: ProxyContext, log: Logger, req: IncomingMess
   const startedAt = performance.now();
   const id = newRequestId();
   const { route } = target;
+  let proxyStatus: string | undefined;
 
   const relay = new ResponseRelay(res, (err) => {
     const failure = upstreamFailure(ctx, log, route, err);
+    proxyStatus = proxyStatusHeader(failure);
     if (res.headersSent) {
       // The client must see a broken response, never a clean-looking end.
       res.destroy();
       return;
     }
-    respondText(res, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
+    respondText(res, failure.status, failure.sentence, { 'proxy-status': proxyStatus });
   });
   res.once('close', () => {
     const complete = res.writableFinished;
@@ -127,6 +129,7 @@ export function forwardRequest(ctx: ProxyContext, log: Logger, req: IncomingMess
       status: res.headersSent ? res.statusCode : null,
       startedAt,
       aborted: !complete,
+      proxyStatus,
     });
   });
 

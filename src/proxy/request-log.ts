@@ -21,25 +21,26 @@ export interface RequestLogEntry {
   status: number | null;
   startedAt: number;
   aborted?: boolean;
+  /** The Proxy-Status header of an answer for an upstream failure. */
+  proxyStatus?: string;
 }
 
-/** The contract's `request` line. */
+/** The contract's `request` line, and the same request in the console's feed. */
 export function logRequest(ctx: ProxyContext, log: Logger, route: UpstreamRoute, entry: RequestLogEntry): void {
   const durationMs = performance.now() - entry.startedAt;
   ctx.metrics.request(route.rule?.host ?? null, entry.status, durationMs / 1000);
-  log.info(
-    {
-      id: entry.id,
-      method: entry.method,
-      host: route.host,
-      port: route.port,
-      path: logPath(entry.path),
-      status: entry.status,
-      durationMs: Math.round(durationMs * 100) / 100,
-      clientCert: route.rule ? ctx.store.identity(route.rule.index).summary.fingerprint256 : null,
-      rule: route.rule?.host ?? null,
-      ...(entry.aborted ? { aborted: true } : {}),
-    },
-    'request',
-  );
+  const fields = {
+    id: entry.id,
+    method: entry.method ?? '',
+    host: route.host,
+    port: route.port,
+    path: logPath(entry.path),
+    status: entry.status,
+    durationMs: Math.round(durationMs * 100) / 100,
+    clientCert: route.rule ? ctx.store.identity(route.rule.index).summary.fingerprint256 : null,
+    rule: route.rule?.host ?? null,
+    ...(entry.aborted ? { aborted: true } : {}),
+  };
+  log.info(fields, 'request');
+  ctx.feed.push({ kind: 'request', time: new Date().toISOString(), ...fields, ...(entry.proxyStatus ? { proxyStatus: entry.proxyStatus } : {}) });
 }

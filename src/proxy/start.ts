@@ -1,5 +1,6 @@
 import { expiringCertificates } from '../certs/expiry.js';
 import type { Config } from '../config/types.js';
+import { ActivityFeed } from '../feed/feed.js';
 import { openKeyLog } from '../log/keylog.js';
 import type { Logger } from '../log/logger.js';
 import { riskyPattern } from '../match/risky-patterns.js';
@@ -51,8 +52,9 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   if (config.log.keylog !== undefined) openKeyLog(config.log.keylog, config.file);
   // The expiry gauge reads whichever context is current when scraped.
   const metrics = new ProxyMetrics(() => ({ rules: holder.current.config.clientCertificates, store: holder.current.store }));
+  const feed = new ActivityFeed();
   const holder: ContextHolder = {
-    current: { ...parts, pools: new UpstreamPools({ timeouts: config.timeouts, logger, metrics, keylogFile: config.log.keylog }), logger, metrics },
+    current: { ...parts, pools: new UpstreamPools({ timeouts: config.timeouts, logger, metrics, feed, keylogFile: config.log.keylog }), logger, metrics, feed },
   };
   const server = await startProxyServer(holder);
   logContextWarnings(holder.current);

@@ -41,7 +41,8 @@ export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMess
   const protocol = req.headers.upgrade ?? 'websocket';
   const startedAt = performance.now();
   const id = newRequestId();
-  const logStatus = (status: number): void => logRequest(ctx, log, route, { id, method: req.method, path: target.path, status, startedAt });
+  const logStatus = (status: number, proxyStatus?: string): void =>
+    logRequest(ctx, log, route, { id, method: req.method, path: target.path, status, startedAt, proxyStatus });
   let refusal = 0;
   let controller: Dispatcher.DispatchController | null = null;
   let answered = false;
@@ -119,8 +120,9 @@ export function forwardUpgrade(ctx: ProxyContext, log: Logger, req: IncomingMess
           client.destroy();
           return;
         }
-        logStatus(failure.status);
-        respondOnSocket(client, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
+        const proxyStatus = proxyStatusHeader(failure);
+        logStatus(failure.status, proxyStatus);
+        respondOnSocket(client, failure.status, failure.sentence, { 'proxy-status': proxyStatus });
       },
     },
   );

@@ -4,6 +4,7 @@ import type { buildConnector } from 'undici';
 import { MtlsProxyError } from '../errors.js';
 import { keyLogWriter } from '../log/keylog.js';
 import type { Logger } from '../log/logger.js';
+import type { UpstreamTlsEvent, ActivityFeed } from '../feed/feed.js';
 import type { ProxyMetrics } from '../metrics/metrics.js';
 import { summarizeCertificate, type CertSummary } from '../certs/summary.js';
 import { formatAuthority, isIpLiteral } from '../match/host.js';
@@ -28,6 +29,8 @@ export interface ConnectorOptions {
   /** log.keylog: where this side's TLS secrets go, when set. */
   keylogFile?: string;
   metrics: ProxyMetrics;
+  /** The console's feed, shown each new connection as the `upstream tls` line is. */
+  feed?: ActivityFeed;
 }
 
 /** A TLS session to resume, with the server certificate it was made with (a resumed handshake carries none). */
@@ -113,6 +116,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         serverCert = serverCertFields(tls) ?? (tls.isSessionReused() ? (offered?.serverCert ?? null) : null);
         if (early) save(early);
         logUpstreamTls(logger, route, tls, { clientCert, serverCert, trust: options.trust });
+        options.feed?.push(upstreamTlsEvent(route, tls, clientCert, serverCert));
         // A TLS 1.3 server refuses a client certificate only after the client's side
         // of the handshake is done, and Node leaves the socket open on that alert:
         // closing it at once makes the alert, not the 'other side closed' that
@@ -225,4 +229,20 @@ function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket,
     },
     'upstream tls',
   );
+}
+
+function upstreamTlsEvent(route: UpstreamRoute, socket: TLSSocket, clientCert: ClientCertFields | null, serverCert: ServerCertFields | null): UpstreamTlsEvent {
+  return {
+    kind: 'upstream tls',
+    time: new Date().toISOString(),
+    host: route.host,
+    port: route.port,
+    rule: route.rule?.host ?? null,
+    clientCert: clientCert?.fingerprint256 ?? null,
+    serverCert: serverCert && { subject: serverCert.subject, fingerprint256: serverCert.fingerprint256 },
+    authorized: socket.authorized,
+    ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
+    protocol: socket.getProtocol(),
+    reused: socket.isSessionReused(),
+  };
 }

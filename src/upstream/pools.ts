@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Pool as UndiciPool } from 'undici';
 import type { TimeoutsConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import type { ActivityFeed } from '../feed/feed.js';
 import type { ProxyMetrics } from '../metrics/metrics.js';
 import { createConnector, type Connector } from './connector.js';
 import type { UpstreamRoute } from './route.js';
@@ -23,6 +24,8 @@ export interface UpstreamPoolsOptions {
   timeouts: TimeoutsConfig;
   logger: Logger;
   metrics: ProxyMetrics;
+  /** Where each new upstream TLS connection is shown to the console; none in tests that do not look. */
+  feed?: ActivityFeed;
   keylogFile?: string | undefined;
   maxPools?: number;
 }
@@ -53,6 +56,7 @@ export class UpstreamPools {
   readonly #backoff = new VerificationBackoff();
   readonly #logger: Logger;
   readonly #metrics: ProxyMetrics;
+  readonly #feed: ActivityFeed | undefined;
   /** log.keylog, read once at start: the key log file is opened and announced then. */
   readonly #keylogFile: string | undefined;
   #timeouts: TimeoutsConfig;
@@ -63,6 +67,7 @@ export class UpstreamPools {
     this.#timeouts = options.timeouts;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
+    this.#feed = options.feed;
     this.#keylogFile = options.keylogFile;
     this.#pools = new LRUCache<string, PoolEntry>({
       max: options.maxPools ?? DEFAULT_MAX_POOLS,
@@ -135,6 +140,7 @@ export class UpstreamPools {
       logger: this.#logger,
       ...(this.#keylogFile === undefined ? {} : { keylogFile: this.#keylogFile }),
       metrics: this.#metrics,
+      ...(this.#feed ? { feed: this.#feed } : {}),
     });
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;
     const pool = new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {
