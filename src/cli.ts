@@ -7,6 +7,7 @@ import { demoCommand } from './cli/demo.js';
 import { envCommand } from './cli/env.js';
 import { reportError } from './cli/errors.js';
 import { matchCommand } from './cli/match.js';
+import { probeCommand } from './cli/probe.js';
 import { runCommand } from './cli/run.js';
 import { startCommand } from './cli/start.js';
 import { trustCommand } from './cli/trust.js';
@@ -31,6 +32,8 @@ async function run(args: CliArgs): Promise<number> {
       return checkCommand(args);
     case 'match':
       return matchCommand(args);
+    case 'probe':
+      return probeCommand(args);
     case 'ca':
       return caCommand(args);
     case 'demo':

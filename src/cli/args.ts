@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { nearest } from '../config/suggest.js';
 import { MtlsProxyError } from '../errors.js';
 
-export const COMMANDS = ['start', 'check', 'match', 'ca', 'demo', 'env', 'run', 'trust', 'untrust'] as const;
+export const COMMANDS = ['start', 'check', 'match', 'probe', 'ca', 'demo', 'env', 'run', 'trust', 'untrust'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -47,6 +47,7 @@ const ALLOWED: Record<Command, readonly string[]> = {
   start: ['config', 'host', 'port', 'log-level', 'log-format', 'debug'],
   check: ['config', 'debug'],
   match: ['config', 'debug'],
+  probe: ['config', 'debug'],
   ca: ['config', 'der', 'out', 'debug'],
   demo: ['debug'],
   env: ['config', 'shell', 'debug'],
@@ -58,9 +59,9 @@ const ALLOWED: Record<Command, readonly string[]> = {
 /** How many positionals each command takes, and what to say otherwise. */
 function positionalProblem(cmd: Command, rest: readonly string[]): string | undefined {
   if (cmd === 'run') return rest.length === 0 ? 'run needs a command: mtls-proxy run -- COMMAND [ARGS...]' : undefined;
-  const expected = cmd === 'match' ? 1 : 0;
-  if (rest.length === expected) return undefined;
-  return cmd === 'match' ? 'match takes one HOST[:PORT]' : `"${cmd}" takes no arguments, got "${rest.join(' ')}"`;
+  const takesTarget = cmd === 'match' || cmd === 'probe';
+  if (rest.length === (takesTarget ? 1 : 0)) return undefined;
+  return takesTarget ? `${cmd} takes one HOST[:PORT] or URL` : `"${cmd}" takes no arguments, got "${rest.join(' ')}"`;
 }
 
 export class UsageError extends MtlsProxyError {

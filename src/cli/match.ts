@@ -1,30 +1,22 @@
 import { loadCertificateStore } from '../certs/store.js';
 import type { ClientCertificateRule, Config } from '../config/types.js';
 import { HostError } from '../errors.js';
-import { formatAuthority, parseAuthority } from '../match/host.js';
+import { formatAuthority } from '../match/host.js';
 import { HostMatcher, portLabel } from '../match/matcher.js';
 import { otherPortsAdvice, rulesOnOtherPorts } from '../match/other-ports.js';
+import { parseTarget } from '../match/target.js';
 import { describeTcpTarget, Routes } from '../upstream/route.js';
 import { UpstreamSecureContexts } from '../upstream/secure-contexts.js';
 import { describeTrust } from '../upstream/trust.js';
 import { UsageError, type CliArgs } from './args.js';
 import { configFor } from './load.js';
 
-/** The port a URL's scheme implies, for the schemes whose traffic goes through the proxy. */
-const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'https:': 443, 'http:': 80, 'wss:': 443, 'ws:': 80 };
-
-/** HOST[:PORT], or a URL pasted from a browser or a curl command line: its host and port. */
-function parseTarget(target: string): { host: string; port: number } {
+/** HOST[:PORT] or a URL, as the command line gave it; a usage error when it is neither. */
+export function targetArgument(target: string): { host: string; port: number } {
   try {
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return parseAuthority(target, 443);
-    const url = new URL(target);
-    const defaultPort = DEFAULT_PORTS[url.protocol];
-    if (defaultPort === undefined) throw new UsageError(`"${url.protocol}//" URLs do not go through the proxy; give an http:// or https:// URL, or HOST[:PORT]`);
-    // WHATWG URLs drop a port equal to the scheme's default; `host` keeps any other.
-    return parseAuthority(url.host, defaultPort);
+    return parseTarget(target);
   } catch (err) {
     if (err instanceof HostError) throw new UsageError(err.message);
-    if (err instanceof TypeError) throw new UsageError(`Invalid URL ${JSON.stringify(target)}: give HOST[:PORT] or a URL such as https://api.example.com/`);
     throw err;
   }
 }
@@ -39,7 +31,7 @@ function pathLines(config: Config, routes: Routes, host: string, port: number, r
 
 /** Which rule, and so which client certificate, a CONNECT to HOST[:PORT] (or a URL) would get. */
 export async function matchCommand(args: CliArgs): Promise<number> {
-  const { host, port } = parseTarget(args.positionals[0]!);
+  const { host, port } = targetArgument(args.positionals[0]!);
   const config = await configFor(args);
   // Every rule is loaded, as start does, so that a config start would refuse is reported here too.
   const store = await loadCertificateStore(config);

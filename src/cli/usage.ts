@@ -5,6 +5,9 @@ Usage:
                                                run the proxy until Ctrl-C (SIGINT) or SIGTERM
   mtls-proxy check  [-c FILE]                  validate the config, load every certificate, print a table
   mtls-proxy match  HOST[:PORT] [-c FILE]      which rule and which certificate this host gets
+  mtls-proxy probe  HOST[:PORT]|URL [-c FILE]  connect as the proxy would, send HEAD /, say whether the server
+                                               accepted the client certificate (exit 0), or refused it or
+                                               failed (exit 1); with no rule, exit 0 when HEAD / is answered
   mtls-proxy ca     [-c FILE] [--der] [--out FILE]
                                                create the CA if missing, print it and how to trust it
   mtls-proxy demo                              show injection end to end with throwaway files, then clean up

@@ -83,6 +83,15 @@ export class HostMatcher<R extends MatchableRule> {
     return this.#rules;
   }
 
+  /**
+   * Every rule once, in the order match() tries them: exact hosts first (an explicit
+   * port list before '*', then the later rule), then each wildcard at its best alternative.
+   */
+  precedence(): R[] {
+    const exact = this.#rules.filter((c) => c.exact).map((c) => c.rule).sort(comparePortsThenOrder);
+    return [...new Set([...exact, ...this.#wildcards.map((w) => w.rule)])];
+  }
+
   /** `host` must already be canonical (canonicalHost or parseAuthority). */
   match(host: string, port: number): R | null {
     for (const rule of this.#exact.get(host) ?? []) {

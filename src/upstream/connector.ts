@@ -7,10 +7,10 @@ import type { Logger } from '../log/logger.js';
 import type { UpstreamTlsEvent, ActivityFeed } from '../feed/feed.js';
 import type { ProxyMetrics } from '../metrics/metrics.js';
 import { summarizeCertificate, type CertSummary } from '../certs/summary.js';
-import { formatAuthority, isIpLiteral } from '../match/host.js';
+import { formatAuthority } from '../match/host.js';
 import { describeTcpTarget, dialTcp } from './dial.js';
-import { strictServerIdentity } from './server-identity.js';
 import type { UpstreamRoute } from './route.js';
+import { upstreamTlsOptions } from './tls-options.js';
 import { verificationCode, VerificationBackoffError, type VerificationBackoff } from './verification.js';
 
 export interface ConnectorOptions {
@@ -74,16 +74,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
     const offered = session;
     return new Promise((resolve, reject) => {
-      const tls = tlsConnect({
-        socket: tcp,
-        // RFC 6066 §3: no SNI for IP literals.
-        ...(isIpLiteral(route.host) !== 0 ? {} : { servername: route.host }),
-        secureContext: options.secureContext,
-        session: offered?.ticket,
-        rejectUnauthorized: route.verify,
-        checkServerIdentity: (_name, cert) => strictServerIdentity(route.host, cert),
-        ALPNProtocols: ['http/1.1'],
-      });
+      const tls = tlsConnect({ socket: tcp, ...upstreamTlsOptions(route, options.secureContext), session: offered?.ticket });
       if (options.keylogFile !== undefined) tls.on('keylog', keyLogWriter(options.keylogFile));
       started?.();
       const fail = (err: Error): void => {

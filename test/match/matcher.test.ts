@@ -187,6 +187,19 @@ describe('HostMatcher.match: precedence', () => {
   });
 });
 
+describe('HostMatcher.precedence', () => {
+  it('lists every rule once, in the order match() tries them', () => {
+    const all = rules(
+      ['*', [443]], //                  0: no literal characters
+      ['api.example.com', '*'], //      1: exact, any port
+      ['{a,bbbbbbbbbbbbbbbbbbbb}.example.com', [443]], // 2: its long alternative beats 3
+      ['*.example.com', [443]], //      3: 12 literal characters
+      ['api.example.com', [443]], //    4: exact, explicit port
+    );
+    expect(new HostMatcher(all).precedence().map((rule) => rule.index)).toEqual([4, 1, 2, 3, 0]);
+  });
+});
+
 describe('HostMatcher.shadowed', () => {
   const shadowing = (...specs: Array<[host: string, ports?: Ports]>) =>
     new HostMatcher(rules(...specs)).shadowed().map(({ rule, by, ports }) => ({ rule: rule.index, by: by.index, ports }));
