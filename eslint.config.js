@@ -12,6 +12,11 @@ export default tseslint.config(
     },
   },
   {
+    // The console's script runs in the browser.
+    files: ['src/admin/console/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', EventSource: 'readonly', fetch: 'readonly' } },
+  },
+  {
     // The CLI and the test/bench harnesses talk to a terminal on purpose.
     files: ['src/cli.ts', 'src/cli/**', 'test/**', 'bench/**'],
     rules: { 'no-console': 'off' },

@@ -1,19 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { respondText } from '../proxy/respond.js';
 import { caCertEndpoint } from './ca-cert.js';
-import type { AdminContext, AdminEndpoint, AdminResponse } from './endpoint.js';
+import { consolePage, consoleScript, consoleStyle } from './console-files.js';
+import { consoleStateEndpoint } from './console-state.js';
+import type { AdminContext, AdminEndpoint, AdminResponse, AdminStream } from './endpoint.js';
+import { eventsEndpoint } from './events.js';
 import { healthzEndpoint } from './healthz.js';
-import { indexEndpoint } from './index-page.js';
 import { metricsEndpoint } from './metrics.js';
 import { pacEndpoint } from './pac.js';
+import { probeEndpoint } from './probe.js';
 
-const ENDPOINTS = new Map<string, AdminEndpoint>([
+const ENDPOINTS = new Map<string, AdminEndpoint | AdminStream>([
+  ['/', consolePage],
   ['/ca.crt', caCertEndpoint],
   ['/healthz', healthzEndpoint],
   ['/proxy.pac', pacEndpoint],
   ['/metrics', metricsEndpoint],
+  ['/console.css', consoleStyle],
+  ['/console.js', consoleScript],
+  ['/api/events', eventsEndpoint],
+  ['/api/probe', probeEndpoint],
 ]);
-ENDPOINTS.set('/', indexEndpoint(ENDPOINTS));
+ENDPOINTS.set('/api/console', consoleStateEndpoint(ENDPOINTS));
 
 const AUTHENTICATE = { 'www-authenticate': 'Basic realm="mtls-proxy"' };
 
@@ -34,6 +42,10 @@ export async function serveAdmin(ctx: AdminContext, req: IncomingMessage, res: S
   }
   if (!endpoint.open && !ctx.access.authorizesAdmin(req)) {
     respondText(res, 401, 'Authentication required: this page takes the proxy credentials (listen.auth).', AUTHENTICATE);
+    return;
+  }
+  if ('stream' in endpoint) {
+    endpoint.stream(ctx, req, res);
     return;
   }
   let answer: AdminResponse;

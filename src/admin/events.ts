@@ -1,0 +1,32 @@
+import type { ServerResponse } from 'node:http';
+import type { FeedEvent } from '../feed/feed.js';
+import { CONSOLE_HEADERS } from './console-files.js';
+import type { AdminStream } from './endpoint.js';
+
+/** A comment line now and then, so that intermediaries and browsers keep an idle stream open. */
+const KEEPALIVE_MS = 20_000;
+
+function send(res: ServerResponse, event: FeedEvent): void {
+  res.write(`data: ${JSON.stringify(event)}\n\n`);
+}
+
+/** The live feed as server-sent events: the events kept, then each new one as it happens. */
+export const eventsEndpoint: AdminStream = {
+  summary: 'the live feed of requests and upstream TLS connections (server-sent events)',
+  open: false,
+  stream: (ctx, req, res) => {
+    res.writeHead(200, { ...CONSOLE_HEADERS, 'content-type': 'text/event-stream; charset=utf-8' });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    for (const event of ctx.feed.recent()) send(res, event);
+    const unsubscribe = ctx.feed.subscribe((event) => send(res, event));
+    const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    keepalive.unref();
+    res.once('close', () => {
+      unsubscribe();
+      clearInterval(keepalive);
+    });
+  },
+};
