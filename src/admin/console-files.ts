@@ -26,3 +26,4 @@ function consoleFile(name: string, contentType: string, summary: string): AdminE
 export const consolePage = consoleFile('index.html', 'text/html; charset=utf-8', 'the console: rules, certificates, the CA, live traffic, a probe');
 export const consoleStyle = consoleFile('console.css', 'text/css; charset=utf-8', "the console's style sheet");
 export const consoleScript = consoleFile('console.js', 'text/javascript; charset=utf-8', "the console's script");
+export const consoleIcon = consoleFile('favicon.svg', 'image/svg+xml', "the console's icon");

@@ -20,6 +20,8 @@ export const eventsEndpoint: AdminStream = {
       res.end();
       return;
     }
+    // Something at once, so the headers leave now and the browser opens the stream.
+    res.write(': mtls-proxy live feed\n\n');
     for (const event of ctx.feed.recent()) send(res, event);
     const unsubscribe = ctx.feed.subscribe((event) => send(res, event));
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { respondText } from '../proxy/respond.js';
 import { caCertEndpoint } from './ca-cert.js';
-import { consolePage, consoleScript, consoleStyle } from './console-files.js';
+import { consoleIcon, consolePage, consoleScript, consoleStyle } from './console-files.js';
 import { consoleStateEndpoint } from './console-state.js';
 import type { AdminContext, AdminEndpoint, AdminResponse, AdminStream } from './endpoint.js';
 import { eventsEndpoint } from './events.js';
@@ -18,6 +18,7 @@ const ENDPOINTS = new Map<string, AdminEndpoint | AdminStream>([
   ['/metrics', metricsEndpoint],
   ['/console.css', consoleStyle],
   ['/console.js', consoleScript],
+  ['/favicon.svg', consoleIcon],
   ['/api/events', eventsEndpoint],
   ['/api/probe', probeEndpoint],
 ]);
