@@ -6,7 +6,16 @@ import { httpsViaProxy } from '../helpers/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
 import { startOneUpstream, type OneUpstream } from '../proxy/fixtures.js';
 
-const PROTECTED = ['/', '/metrics'];
+/** Pages answered in one piece, behind listen.auth, and what each holds. */
+const PAGES: Record<string, string> = {
+  '/': '/console.js',
+  '/metrics': 'mtls_proxy_requests_total',
+  '/console.js': 'EventSource',
+  '/api/console': '"rules":[]',
+  '/api/probe?target=localhost': 'probe localhost:443',
+};
+/** Every page behind listen.auth: those and the live feed (server-sent events). */
+const PROTECTED = [...Object.keys(PAGES), '/api/events'];
 const OPEN = ['/ca.crt', '/healthz', '/proxy.pac'];
 
 describe('with listen.auth', () => {
@@ -23,13 +32,14 @@ describe('with listen.auth', () => {
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Basic realm="mtls-proxy"');
       expect(res.body).not.toContain('mtls_proxy_');
+      expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
     }
   });
 
-  it.each(PROTECTED)('%s answers 200 with the credentials as Authorization', async (path) => {
+  it.each(Object.keys(PAGES))('%s answers 200 with the credentials as Authorization', async (path) => {
     const res = await adminGet(proxy.port, path, [host(), `Authorization: ${basic('me:p:ss word')}`]);
     expect(res.status).toBe(200);
-    expect(res.body).toContain(path === '/' ? '/proxy.pac' : 'mtls_proxy_requests_total');
+    expect(res.body).toContain(PAGES[path]);
   });
 
   it.each(OPEN)('%s stays open', async (path) => {
@@ -57,15 +67,16 @@ describe('without listen.auth', () => {
   });
   afterAll(() => proxy?.close());
 
-  it.each([...PROTECTED, ...OPEN])('%s is open', async (path) => {
+  it.each([...Object.keys(PAGES), ...OPEN])('%s is open', async (path) => {
     expect((await adminGet(proxy.port, path)).status).toBe(200);
   });
 
-  it('the index page says what this is and lists every page', async () => {
+  it('the console says what this is and lists every page', async () => {
     const res = await adminGet(proxy.port, '/');
-    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.body).toContain('mtls-proxy');
-    for (const path of ['/ca.crt', '/healthz', '/proxy.pac', '/metrics']) expect(res.body).toContain(path);
+    const pages = (JSON.parse((await adminGet(proxy.port, '/api/console')).body) as { pages: Array<{ path: string }> }).pages.map((p) => p.path);
+    for (const path of ['/', '/ca.crt', '/healthz', '/proxy.pac', '/metrics', '/api/events']) expect(pages).toContain(path);
   });
 });
 

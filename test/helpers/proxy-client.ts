@@ -46,6 +46,8 @@ export interface TlsViaProxyOptions {
   /** The CA the client trusts (the proxy's, or the real server's for tunnels). */
   ca: string | string[];
   servername?: string;
+  /** Sent with the CONNECT, such as Proxy-Authorization. */
+  connectHeaders?: Record<string, string>;
 }
 
 function hostOf(authority: string): string {
@@ -64,7 +66,7 @@ function tlsOver(socket: Socket, options: TlsViaProxyOptions): Promise<TLSSocket
 
 /** A TLS connection to `authority` over a CONNECT tunnel; rejects when the CONNECT is refused. */
 export async function tlsViaProxy(options: TlsViaProxyOptions): Promise<TLSSocket> {
-  const tunnel = await connectThrough(options.proxyPort, options.authority);
+  const tunnel = await connectThrough(options.proxyPort, options.authority, options.connectHeaders);
   if (tunnel.status !== 200) {
     tunnel.socket.destroy();
     throw new Error(`CONNECT ${options.authority} answered ${tunnel.status}: ${tunnel.body}`);
@@ -108,7 +110,7 @@ export function responseOf(req: ClientRequest): Promise<IncomingMessage> {
 
 /** Node's https over a CONNECT tunnel, as a proxy-aware client does it. */
 export async function httpsViaProxy(options: HttpsViaProxyOptions): Promise<ProxyResponse> {
-  const tunnel = await connectThrough(options.proxyPort, options.authority);
+  const tunnel = await connectThrough(options.proxyPort, options.authority, options.connectHeaders);
   if (tunnel.status !== 200) {
     tunnel.socket.destroy();
     return { status: tunnel.status, headers: tunnel.headers, body: tunnel.body, peerCert: null };
