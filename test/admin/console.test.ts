@@ -1,6 +1,7 @@
 /** The console without a browser: its headers, what it leaks (nothing), its live feed's stream. */
 import { get, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expiryState } from '../../src/admin/console-state.js';
 import { rebuildContext } from '../../src/reload/rebuild.js';
 import { adminGet, basic } from '../helpers/admin.js';
 import { httpsViaProxy } from '../helpers/proxy-client.js';
@@ -143,5 +144,14 @@ describe('the console', () => {
     const next = await rebuildContext(before, before.config);
     expect(next.feed).toBe(before.feed);
     expect(next.feed.recent().length).toBeGreaterThan(0);
+  });
+});
+
+describe('expiryState', () => {
+  it('marks expired certificates and those within warnExpiryDays', () => {
+    expect(expiryState(-1, 30)).toBe('expired');
+    expect(expiryState(0, 30)).toBe('expiring');
+    expect(expiryState(29, 30)).toBe('expiring');
+    expect(expiryState(30, 30)).toBe('ok');
   });
 });
