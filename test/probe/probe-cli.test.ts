@@ -97,11 +97,35 @@ describe('mtls-proxy probe', () => {
     expect(accepting.seen.at(-1)).toMatchObject({ method: 'HEAD', url: '/', clientCert: pki.alice.fingerprint256 });
   });
 
-  it('exits 1 when the server refuses the certificate with an alert, and explains the alert', async () => {
-    const result = await probe('alert.example.com');
-    expect(result.code).toBe(1);
-    expect(result.stdout).toContain('refused with the alert unknown_ca: the server does not trust the CA that issued the client certificate');
-    expect(result.stdout).toContain('result: FAILED: alert.example.com:443 (dialled 127.0.0.1:');
+  it.each([
+    {
+      what: 'refuses the certificate with an alert: exit 1, the alert explained',
+      target: 'alert.example.com',
+      code: 1,
+      expected: ['refused with the alert unknown_ca: the server does not trust the CA that issued the client certificate', 'result: FAILED: alert.example.com:443 (dialled 127.0.0.1:'],
+    },
+    {
+      what: 'asks for a certificate in a TLS 1.2 handshake: said so',
+      target: 'old.example.com',
+      code: 0,
+      expected: ['TLSv1.2, ', 'accepted: the server asked for it (TLS 1.2 CertificateRequest) and answered', 'HEAD /:              204'],
+    },
+    {
+      what: 'answers a host with no rule: exit 0, none sent',
+      target: 'plain.example.net',
+      code: 0,
+      expected: ['rule:                none: no client certificate is sent', 'none sent (no rule for this host:port), and the server answered'],
+    },
+    {
+      what: 'requires a certificate from a host with no rule: exit 1',
+      target: 'plain.example.net:8443',
+      code: 1,
+      expected: ['none sent (no rule), and the server wants one: alert certificate_required, the server requires a client certificate and got none'],
+    },
+  ])('a server that $what', async ({ target, code, expected }) => {
+    const result = await probe(target);
+    expect(result.code).toBe(code);
+    for (const line of expected) expect(result.stdout).toContain(line);
   });
 
   it('exits 1 when the server drops the connection after receiving the certificate, as Node servers refuse one', async () => {
@@ -110,14 +134,6 @@ describe('mtls-proxy probe', () => {
     expect(result.stdout).toContain('probably refused: the server closed the connection after receiving it, with no alert and no answer');
     expect(result.stdout).toContain('result: FAILED: refuse.example.com:443 closed the connection without answering HEAD /.');
     expect(refusing.seen).toEqual([]);
-  });
-
-  it('tells from a TLS 1.2 handshake that the server asked for a client certificate', async () => {
-    const result = await probe('old.example.com');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/tls: +TLSv1\.2, /);
-    expect(result.stdout).toContain('accepted: the server asked for it (TLS 1.2 CertificateRequest) and answered');
-    expect(result.stdout).toContain('HEAD /:              204');
   });
 
   it('says when a TLS 1.2 server did not ask for a certificate', async () => {
@@ -131,19 +147,6 @@ describe('mtls-proxy probe', () => {
     quiet.close();
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('not asked for: the server sent no CertificateRequest, so none was sent');
-  });
-
-  it('with no rule, exits 0 when HEAD / is answered and says none was sent', async () => {
-    const result = await probe('plain.example.net');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('rule:                none: no client certificate is sent');
-    expect(result.stdout).toContain('none sent (no rule for this host:port), and the server answered');
-  });
-
-  it('with no rule, exits 1 when the server requires a certificate', async () => {
-    const result = await probe('plain.example.net:8443');
-    expect(result.code).toBe(1);
-    expect(result.stdout).toContain('none sent (no rule), and the server wants one: alert certificate_required, the server requires a client certificate and got none');
   });
 
   it('exits 1 for an unreachable host, naming the address dialled', async () => {
