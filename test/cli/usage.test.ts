@@ -41,7 +41,7 @@ describe('--help and --version', () => {
 describe('usage errors exit 2 and say what is wrong', () => {
   it('an unknown command, with the nearest one suggested', async () => {
     expectUsageError(await run('chek'), 'unknown command "chek"; did you mean "check"?');
-    expectUsageError(await run('frobnicate'), 'unknown command "frobnicate"; the commands are start, check, match, ca, demo, env, run, trust, untrust');
+    expectUsageError(await run('frobnicate'), 'unknown command "frobnicate"; the commands are start, check, match, probe, ca, demo, env, run, trust, untrust');
   });
 
   it('an unknown option, with the nearest one suggested', async () => {
@@ -69,8 +69,9 @@ describe('usage errors exit 2 and say what is wrong', () => {
   });
 
   it('the wrong number of arguments', async () => {
-    expectUsageError(await run('match'), 'match takes one HOST[:PORT]');
-    expectUsageError(await run('match', 'a.example.com', 'b.example.com'), 'match takes one HOST[:PORT]');
+    expectUsageError(await run('match'), 'match takes one HOST[:PORT] or URL');
+    expectUsageError(await run('match', 'a.example.com', 'b.example.com'), 'match takes one HOST[:PORT] or URL');
+    expectUsageError(await run('probe'), 'probe takes one HOST[:PORT] or URL');
     expectUsageError(await run('check', 'config.yaml'), '"check" takes no arguments, got "config.yaml"');
     expectUsageError(await run('run'), 'run needs a command: mtls-proxy run -- COMMAND [ARGS...]');
     expectUsageError(await run('run', '--'), 'run needs a command: mtls-proxy run -- COMMAND [ARGS...]');
