@@ -6,7 +6,17 @@ import type { AdminStream } from './endpoint.js';
 /** A comment line now and then, so that intermediaries and browsers keep an idle stream open. */
 const KEEPALIVE_MS = 20_000;
 
+/**
+ * What may wait for a reader that stopped reading (a frozen tab): beyond it the stream
+ * ends, and the browser's EventSource reconnects and starts again from the ring.
+ */
+const MAX_UNREAD_BYTES = 1024 * 1024;
+
 function send(res: ServerResponse, event: FeedEvent): void {
+  if (res.writableLength > MAX_UNREAD_BYTES) {
+    res.destroy();
+    return;
+  }
   res.write(`data: ${JSON.stringify(event)}\n\n`);
 }
 

@@ -139,6 +139,25 @@ describe('the console', () => {
     expect(events.find((e) => e.path === '/feed/down')).toMatchObject({ status: 502, proxyStatus: res.headers['proxy-status'] });
   });
 
+  it('/api/events ends a stream whose reader stopped reading rather than queue events without bound', async () => {
+    const { feed } = setup.proxy.proxy.context;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: setup.proxy.port, path: '/api/events', headers: { authorization: basic(CREDENTIALS) } }, resolve).once('error', reject);
+    });
+    res.pause();
+    const event = { kind: 'request', time: new Date().toISOString(), id: 'x', method: 'GET', host: 'h', port: 443, path: `/${'p'.repeat(10_000)}`, status: 200, durationMs: 1, rule: null, clientCert: null } as const;
+    // 40 MB offered, far beyond what the loopback socket buffers and the 1 MiB bound hold.
+    for (let batch = 0; batch < 40; batch++) {
+      for (let i = 0; i < 100; i++) feed.push(event);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    let received = 0;
+    res.on('data', (chunk: Buffer) => (received += chunk.length));
+    res.resume();
+    await new Promise((resolve) => res.once('close', resolve));
+    expect(received).toBeLessThan(20_000_000);
+  });
+
   it('keeps its feed across a reload, as the metrics', async () => {
     const before = setup.proxy.proxy.context;
     const next = await rebuildContext(before, before.config);
