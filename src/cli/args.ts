@@ -60,7 +60,7 @@ function positionalProblem(cmd: Command, rest: readonly string[]): string | unde
   if (cmd === 'run') return rest.length === 0 ? 'run needs a command: mtls-proxy run -- COMMAND [ARGS...]' : undefined;
   const expected = cmd === 'match' ? 1 : 0;
   if (rest.length === expected) return undefined;
-  return cmd === 'match' ? 'match takes one HOST[:PORT]' : `"${cmd}" takes no arguments, got "${rest.join(' ')}"`;
+  return cmd === 'match' ? 'match takes one HOST[:PORT] or URL' : `"${cmd}" takes no arguments, got "${rest.join(' ')}"`;
 }
 
 export class UsageError extends MtlsProxyError {

@@ -30,6 +30,8 @@ export interface ProcessParts {
   readonly logger: Logger;
   /** Counts across reloads: the expiry gauge reads the current context when scraped. */
   readonly metrics: ProxyMetrics;
+  /** log.keylog as read at start: the file is opened and announced once, for both sides. */
+  readonly keylogFile: string | undefined;
 }
 
 /** Everything a connection needs: one config's parts and the process's. */

@@ -52,7 +52,13 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   // The expiry gauge reads whichever context is current when scraped.
   const metrics = new ProxyMetrics(() => ({ rules: holder.current.config.clientCertificates, store: holder.current.store }));
   const holder: ContextHolder = {
-    current: { ...parts, pools: new UpstreamPools({ timeouts: config.timeouts, logger, metrics, keylogFile: config.log.keylog }), logger, metrics },
+    current: {
+      ...parts,
+      pools: new UpstreamPools({ timeouts: config.timeouts, logger, metrics, keylogFile: config.log.keylog }),
+      logger,
+      metrics,
+      keylogFile: config.log.keylog,
+    },
   };
   const server = await startProxyServer(holder);
   logContextWarnings(holder.current);

@@ -69,8 +69,8 @@ describe('usage errors exit 2 and say what is wrong', () => {
   });
 
   it('the wrong number of arguments', async () => {
-    expectUsageError(await run('match'), 'match takes one HOST[:PORT]');
-    expectUsageError(await run('match', 'a.example.com', 'b.example.com'), 'match takes one HOST[:PORT]');
+    expectUsageError(await run('match'), 'match takes one HOST[:PORT] or URL');
+    expectUsageError(await run('match', 'a.example.com', 'b.example.com'), 'match takes one HOST[:PORT] or URL');
     expectUsageError(await run('check', 'config.yaml'), '"check" takes no arguments, got "config.yaml"');
     expectUsageError(await run('run'), 'run needs a command: mtls-proxy run -- COMMAND [ARGS...]');
     expectUsageError(await run('run', '--'), 'run needs a command: mtls-proxy run -- COMMAND [ARGS...]');

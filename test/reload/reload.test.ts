@@ -167,6 +167,19 @@ describe('a reload', () => {
     expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
   });
 
+  it('says that a new log.keylog needs a restart, and writes no secrets to the new file', async () => {
+    setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
+    const warned = setup.next('log.keylog changed; restart the proxy to apply it (the reload applied everything else)');
+    const reloaded = setup.next('config reloaded');
+    const keylog = join(mkdtempSync(join(tmpdir(), 'mtls-proxy-keylog-')), 'keys.log');
+    setup.writeConfig(ruleYaml(setup.pki, 'api.example.com', 'alice'), `log:\n  keylog: ${keylog}\n`);
+    expect(await warned).toMatchObject({ level: 40, key: 'log.keylog' });
+    await reloaded;
+    expect(await setup.clientCertFor()).toBe(setup.pki.alice.fingerprint256);
+    // Neither side's handshake went to a file the proxy never opened or announced.
+    expect(() => readFileSync(keylog)).toThrow(/ENOENT/);
+  });
+
   it('applies a new timeouts.idle to the listening servers: an idle keep-alive connection is closed after it', async () => {
     setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
     const reloaded = setup.next('config reloaded');
