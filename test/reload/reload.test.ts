@@ -3,6 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -250,5 +251,32 @@ describe('a reload', () => {
     expect(upstreamTls('api.example.com')).toBe(1);
     expect(await setup.clientCertFor('other.example.com')).toBe(pki.bob.fingerprint256);
     expect(upstreamTls('other.example.com')).toBe(2);
+  });
+  it('builds no new upstream SecureContext when the identity is unchanged, and reuses the one of an identity rotated back while it is in memory', async () => {
+    setup = await startReloadable((p) => ruleYaml(p, 'api.example.com', 'alice'));
+    const { pki, proxy, reloader } = setup;
+    /** The upstream SecureContext new connections to api.example.com get under the current config. */
+    const upstreamContext = (): SecureContext => {
+      const { routes, config } = proxy.proxy.context;
+      return routes.route('api.example.com', 443, true, config.clientCertificates[0]!).credentials!.secureContext();
+    };
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
+    const alice = upstreamContext();
+
+    await reloader.reload();
+    expect(upstreamContext()).toBe(alice);
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
+    expect(proxy.logs('upstream tls')).toHaveLength(1);
+
+    setup.writeConfig(ruleYaml(pki, 'api.example.com', 'bob'));
+    await reloader.reload();
+    expect(upstreamContext()).not.toBe(alice);
+    expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+
+    // `alice` is held here, so it is still in memory: rotating back parses nothing again.
+    setup.writeConfig(ruleYaml(pki, 'api.example.com', 'alice'));
+    await reloader.reload();
+    expect(upstreamContext()).toBe(alice);
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
   });
 });
