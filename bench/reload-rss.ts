@@ -3,7 +3,11 @@
  * client certificate rotated by rewriting the files (the watcher) on odd turns and
  * SIGHUP on even ones, one mTLS request through it after each. Prints RSS before
  * and after every 50 reloads, each as is and after a full GC (through the proxy's
- * inspector, on loopback). Usage: npm run build && npx tsx bench/reload-rss.ts
+ * inspector, on loopback). Usage: npm run build && npx tsx bench/reload-rss.ts [N] [fresh]
+ *
+ * The files alternate between two identities, alice and bob, so a rotation back finds
+ * its SecureContext still in memory; with `fresh`, each rotation brings a certificate
+ * never seen before, as a renewal does, and builds a new one.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +21,7 @@ import { rssKiB } from './process/proc-stats.js';
 
 /** 100 by default; a larger even number (the first argument) shows whether RSS levels off. */
 const RELOADS = Number(process.argv[2] ?? 100);
+const FRESH = process.argv[3] === 'fresh';
 /** Waited before each RSS reading, for the last request's garbage to settle. */
 const SETTLE_MS = 1000;
 const HOST = 'api.example.com';
@@ -54,7 +59,7 @@ try {
   for (let i = 1; i <= RELOADS; i++) {
     if (i % 2 === 1) {
       // alice and bob in turn, starting from bob: every write changes the files.
-      const next = identities[((i + 1) / 2) % 2]!;
+      const next = FRESH ? makeClientCert(clientCa, `renewed ${i}`) : identities[((i + 1) / 2) % 2]!;
       writeFiles(dir, { 'client.crt': next.certPem, 'client.key': next.keyPem });
     } else {
       cli.child.kill('SIGHUP');

@@ -25,7 +25,9 @@ are tunnelled with their real certificates; for those, use a bundle of the syste
 `;
   return `To trust this CA in the programs that use the proxy (${pem}):
   curl:           curl --proxy ${proxy} --cacert ${pem} https://...
-  Node.js:        NODE_EXTRA_CA_CERTS=${pem} node app.js
+  Node.js:        mtls-proxy run -- node app.js, or eval "$(mtls-proxy env)" before node app.js
+                  (Node 20 ignores HTTPS_PROXY; NODE_EXTRA_CA_CERTS=${pem} alone trusts the CA
+                  but does not send the program's requests through the proxy)
   Python:         REQUESTS_CA_BUNDLE=${pem} python app.py   (requests; SSL_CERT_FILE for the ssl module)
   Debian/Ubuntu:  sudo cp ${pem} /usr/local/share/ca-certificates/mtls-proxy.crt && sudo update-ca-certificates
   macOS:          sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${pem}

@@ -1,3 +1,4 @@
+import { refreshBundle } from '../clients/bundle.js';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
@@ -71,6 +72,7 @@ export async function startCommand(args: CliArgs): Promise<number> {
   const proxy = await startProxy(config, logger).catch((err: unknown) => {
     throw listenError(err, config);
   });
+  await refreshBundle(config.ca.dir, proxy.context.ca.certPem);
   const reloader = startReloading(proxy, { load });
   hangup.reloadWith(reloader);
 

@@ -4,8 +4,10 @@ Usage:
   mtls-proxy start  [-c FILE] [--host H] [--port N] [--log-level L] [--log-format json|pretty]
                                                run the proxy until Ctrl-C (SIGINT) or SIGTERM
   mtls-proxy check  [-c FILE]                  validate the config, load every certificate, print a table
-  mtls-proxy match  HOST[:PORT] [-c FILE]      which rule and which certificate this host gets
-  mtls-proxy probe  HOST[:PORT]|URL [-c FILE]  connect as the proxy would, send HEAD /, say whether the server
+  mtls-proxy match  HOST[:PORT] | URL [-c FILE]
+                                               which rule and which certificate this host gets
+  mtls-proxy probe  HOST[:PORT] | URL [-c FILE]
+                                               connect as the proxy would, send HEAD /, say whether the server
                                                accepted the client certificate (exit 0), or refused it or
                                                failed (exit 1); with no rule, exit 0 when HEAD / is answered
   mtls-proxy ca     [-c FILE] [--der] [--out FILE]
@@ -22,7 +24,8 @@ Usage:
 
 Options:
   -c, --config FILE   the config file; without it $MTLS_PROXY_CONFIG, else ./config.yaml
-                      when it exists, else the built-in defaults (no rules, 127.0.0.1:8080)
+                      when it exists, else ./config.yml, else the built-in defaults
+                      (no rules, 127.0.0.1:8080)
   --host H            listen address (overrides listen.host)
   --port N            listen port, 0 for any free one (overrides listen.port)
   --log-level L       trace, debug, info, warn or error (overrides log.level)

@@ -40,3 +40,13 @@ export async function writeBundle(dir: string, caPem: string, roots?: string): P
   if (current !== text) await writeFileAtomic(file, text, 0o644);
   return file;
 }
+
+/**
+ * Brings an existing `dir/bundle.pem` up to date, for `start`: a CA made anew after
+ * `env` wrote the bundle must not leave programs trusting the old one. Where `env`
+ * never wrote one, none is made.
+ */
+export async function refreshBundle(dir: string, caPem: string): Promise<void> {
+  const file = path.join(dir, 'bundle.pem');
+  if ((await readFile(file, 'utf8').catch(() => null)) !== null) await writeBundle(dir, caPem);
+}

@@ -33,6 +33,8 @@ export interface ProcessParts {
   readonly metrics: ProxyMetrics;
   /** The console's live feed: recent requests and upstream TLS connections, across reloads. */
   readonly feed: ActivityFeed;
+  /** log.keylog as read at start: the file is opened and announced once, for both sides. */
+  readonly keylogFile: string | undefined;
 }
 
 /** Everything a connection needs: one config's parts and the process's. */

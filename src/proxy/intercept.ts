@@ -60,7 +60,7 @@ export function terminateClientTls(ctx: ProxyContext, inner: Server, socket: Soc
 function serveDecrypted(ctx: ProxyContext, inner: Server, socket: Socket, secureContext: SecureContext, target: InterceptedTarget): void {
   const downstream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
   // Only when asked: a 'keylog' listener makes OpenSSL hand every secret to JavaScript.
-  if (ctx.config.log.keylog !== undefined) downstream.on('keylog', keyLogWriter(ctx.config.log.keylog));
+  if (ctx.keylogFile !== undefined) downstream.on('keylog', keyLogWriter(ctx.keylogFile));
   // The handshake, then the first request head, each within timeouts.handshake.
   const handshakeMs = ctx.config.timeouts.handshake * 1000;
   const deadline = deadlineOf(downstream);

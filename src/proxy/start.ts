@@ -54,7 +54,14 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
   const metrics = new ProxyMetrics(() => ({ rules: holder.current.config.clientCertificates, store: holder.current.store }));
   const feed = new ActivityFeed();
   const holder: ContextHolder = {
-    current: { ...parts, pools: new UpstreamPools({ timeouts: config.timeouts, logger, metrics, feed, keylogFile: config.log.keylog }), logger, metrics, feed },
+    current: {
+      ...parts,
+      pools: new UpstreamPools({ timeouts: config.timeouts, logger, metrics, feed, keylogFile: config.log.keylog }),
+      logger,
+      metrics,
+      feed,
+      keylogFile: config.log.keylog,
+    },
   };
   const server = await startProxyServer(holder);
   logContextWarnings(holder.current);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import { rootCertificates, type SecureContext } from 'node:tls';
 import type { CertificateStore } from '../certs/store.js';
 import type { Config } from '../config/types.js';
+import { secureContextFor } from './alive-contexts.js';
 import { describeTrust } from './trust.js';
 
 /**
@@ -29,7 +30,10 @@ export interface UpstreamCredentials {
   readonly id: string;
   /** Which CA set verifies the server, in words (describeTrust). */
   readonly trust: string;
-  /** Built on first use: about a millisecond of CPU, so never per connection. */
+  /**
+   * Built on first use (about a millisecond of CPU, so never per connection), or the
+   * one of an equal id still in memory: a reload that changes nothing builds none.
+   */
   secureContext(): SecureContext;
 }
 
@@ -51,16 +55,17 @@ export class UpstreamSecureContexts {
       const minVersion = rule?.minVersion;
       const digest = createHash('sha256').update(upstream.systemCA ? 'system' : 'listed').update(minVersion ?? '');
       for (const pem of [identity?.certChainPem ?? '', identity?.keyPem ?? '', ...extra]) digest.update('\0').update(pem);
+      const id = digest.digest('base64url');
       let context: SecureContext | undefined;
       this.#credentials.set(ruleIndex, {
-        id: digest.digest('base64url'),
+        id,
         trust: describeTrust(config, rule),
         secureContext: () =>
-          (context ??= createSecureContext({
+          (context ??= secureContextFor(id, () => ({
             ...(ca ? { ca } : {}),
             ...(identity ? { cert: identity.certChainPem, key: identity.keyPem } : {}),
             ...(minVersion ? { minVersion } : {}),
-          })),
+          }))),
       });
     }
   }

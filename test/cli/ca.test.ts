@@ -30,6 +30,9 @@ describe('mtls-proxy ca', () => {
     expect(result.stderr).toContain(`created a new CA in ${caDir()}`);
     for (const words of [
       `curl --proxy http://127.0.0.1:18080 --cacert ${crt}`,
+      // Node 20 ignores HTTPS_PROXY: trusting the CA alone does not send a program through the proxy.
+      'mtls-proxy run -- node app.js',
+      'eval "$(mtls-proxy env)"',
       `NODE_EXTRA_CA_CERTS=${crt}`,
       `REQUESTS_CA_BUNDLE=${crt}`,
       'update-ca-certificates',

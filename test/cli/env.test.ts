@@ -1,11 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configuredUpstream, type ConfiguredUpstream } from '../clients/fixtures.js';
 import { HOSTILE } from '../clients/hostile.js';
-import { CLI_PATH, runCli, tempDir } from '../helpers/cli.js';
+import { CLI_PATH, runCli, startCli, tempDir } from '../helpers/cli.js';
 import { closedPort } from '../helpers/upstream.js';
 
 const exec = promisify(execFile);
@@ -155,5 +155,36 @@ describe('curl with the evaluated variables, through a real proxy', () => {
   it("curl with no option but the URL gets the upstream's answer, from a proxy itself started in such a shell, with the rule's certificate", async () => {
     const { stdout } = await inEvaluatedShell(`-c '${setup.config}'`, 'curl -sS --fail https://api.example.com/from-shell', setup.dir);
     expect(JSON.parse(stdout)).toMatchObject({ url: '/from-shell', clientCert: setup.pki.alice.fingerprint256 });
+  });
+});
+
+describe('bundle.pem after the CA changes', () => {
+  const { dir, remove } = tempDir('env-bundle');
+  afterAll(remove);
+
+  it('start rewrites the bundle env wrote, so it trusts a CA made anew since', async () => {
+    // env needs a real port to print; start is told to take any free one.
+    writeFileSync(path.join(dir, 'config.yaml'), 'listen:\n  host: 127.0.0.1\n  port: 8123\nca:\n  dir: ./ca\n');
+    const env = await runCli(['env'], { cwd: dir });
+    expect(env.code).toBe(0);
+    const bundle = path.join(dir, 'ca', 'bundle.pem');
+    const firstCa = readFileSync(path.join(dir, 'ca', 'ca.crt'), 'utf8');
+    expect(readFileSync(bundle, 'utf8').endsWith(firstCa)).toBe(true);
+
+    // The CA folder emptied but for the bundle: start makes a new CA.
+    rmSync(path.join(dir, 'ca', 'ca.crt'));
+    rmSync(path.join(dir, 'ca', 'ca.key'));
+    const proxy = startCli(['start', '--port', '0'], { cwd: dir });
+    try {
+      await proxy.waitForLog('listening');
+    } finally {
+      proxy.child.kill('SIGTERM');
+      await proxy.exited;
+    }
+    const secondCa = readFileSync(path.join(dir, 'ca', 'ca.crt'), 'utf8');
+    expect(secondCa).not.toBe(firstCa);
+    const text = readFileSync(bundle, 'utf8');
+    expect(text.endsWith(secondCa)).toBe(true);
+    expect(text).not.toContain(firstCa);
   });
 });

@@ -25,7 +25,7 @@ describe('--help and --version', () => {
       const result = await run(...args);
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
-      for (const word of ['mtls-proxy start', 'mtls-proxy check', 'mtls-proxy match  HOST[:PORT]', 'mtls-proxy ca', 'mtls-proxy env', 'mtls-proxy run', 'mtls-proxy trust', 'mtls-proxy untrust', '--shell', '--nss DIR', '--dry-run', '--version', '-c, --config FILE', '$MTLS_PROXY_CONFIG', '--der', '--out FILE', '--debug', 'Exit codes']) {
+      for (const word of ['mtls-proxy start', 'mtls-proxy check', 'mtls-proxy match  HOST[:PORT] | URL', 'mtls-proxy ca', 'mtls-proxy env', 'mtls-proxy run', 'mtls-proxy trust', 'mtls-proxy untrust', '--shell', '--nss DIR', '--dry-run', '--version', '-c, --config FILE', '$MTLS_PROXY_CONFIG', './config.yaml', './config.yml', '--der', '--out FILE', '--debug', 'Exit codes']) {
         expect(result.stdout).toContain(word);
       }
     }

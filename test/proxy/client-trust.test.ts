@@ -42,6 +42,9 @@ describe('clientRefusedCertificate', () => {
     ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'bad_certificate'],
     ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN', 'certificate_unknown'],
     ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', 'certificate_expired'],
+    // OpenSSL 3.5's names, as Node 24 reports them.
+    ['ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN', 'certificate_unknown'],
+    ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', 'bad_certificate'],
   ])('words %s', (code, alert) => {
     expect(clientRefusedCertificate(code, '/ca/ca.crt')).toBe(
       `the client does not trust the proxy's CA for this host (it answered with the TLS alert ${alert}); make it trust /ca/ca.crt (mtls-proxy ca tells how)`,

@@ -42,7 +42,10 @@ export function ruleYaml(pki: ProxyPki, host: string, who: 'alice' | 'bob', extr
   return `  - host: "${host}"\n    cert: ${pki.files[`${who}.crt`]}\n    key: ${pki.files[`${who}.key`]}\n${extra}`;
 }
 
-/** The common set-up: one upstream requiring client certificates, and a proxy lending alice's to `pattern`, which resolves to it. */
+/**
+ * The common set-up: one upstream requiring client certificates, and a proxy lending alice's to `pattern`, which resolves to it.
+ * `extraYaml` follows upstream.resolve: top-level keys unindented, more `upstream` keys indented by two spaces.
+ */
 export interface OneUpstream {
   pki: ProxyPki;
   upstream: TestUpstream;

@@ -3,6 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -167,6 +168,19 @@ describe('a reload', () => {
     expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
   });
 
+  it('says that a new log.keylog needs a restart, and writes no secrets to the new file', async () => {
+    setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
+    const warned = setup.next('log.keylog changed; restart the proxy to apply it (the reload applied everything else)');
+    const reloaded = setup.next('config reloaded');
+    const keylog = join(mkdtempSync(join(tmpdir(), 'mtls-proxy-keylog-')), 'keys.log');
+    setup.writeConfig(ruleYaml(setup.pki, 'api.example.com', 'alice'), `log:\n  keylog: ${keylog}\n`);
+    expect(await warned).toMatchObject({ level: 40, key: 'log.keylog' });
+    await reloaded;
+    expect(await setup.clientCertFor()).toBe(setup.pki.alice.fingerprint256);
+    // Neither side's handshake went to a file the proxy never opened or announced.
+    expect(() => readFileSync(keylog)).toThrow(/ENOENT/);
+  });
+
   it('applies a new timeouts.idle to the listening servers: an idle keep-alive connection is closed after it', async () => {
     setup = await startReloadable((pki) => ruleYaml(pki, 'api.example.com', 'alice'));
     const reloaded = setup.next('config reloaded');
@@ -237,5 +251,32 @@ describe('a reload', () => {
     expect(upstreamTls('api.example.com')).toBe(1);
     expect(await setup.clientCertFor('other.example.com')).toBe(pki.bob.fingerprint256);
     expect(upstreamTls('other.example.com')).toBe(2);
+  });
+  it('builds no new upstream SecureContext when the identity is unchanged, and reuses the one of an identity rotated back while it is in memory', async () => {
+    setup = await startReloadable((p) => ruleYaml(p, 'api.example.com', 'alice'));
+    const { pki, proxy, reloader } = setup;
+    /** The upstream SecureContext new connections to api.example.com get under the current config. */
+    const upstreamContext = (): SecureContext => {
+      const { routes, config } = proxy.proxy.context;
+      return routes.route('api.example.com', 443, true, config.clientCertificates[0]!).credentials!.secureContext();
+    };
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
+    const alice = upstreamContext();
+
+    await reloader.reload();
+    expect(upstreamContext()).toBe(alice);
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
+    expect(proxy.logs('upstream tls')).toHaveLength(1);
+
+    setup.writeConfig(ruleYaml(pki, 'api.example.com', 'bob'));
+    await reloader.reload();
+    expect(upstreamContext()).not.toBe(alice);
+    expect(await setup.clientCertFor()).toBe(pki.bob.fingerprint256);
+
+    // `alice` is held here, so it is still in memory: rotating back parses nothing again.
+    setup.writeConfig(ruleYaml(pki, 'api.example.com', 'alice'));
+    await reloader.reload();
+    expect(upstreamContext()).toBe(alice);
+    expect(await setup.clientCertFor()).toBe(pki.alice.fingerprint256);
   });
 });
