@@ -3,24 +3,25 @@
  * browser is downloaded): the page loads without a console error, a page error or a
  * CSP violation, shows the rules, follows live traffic, filters it and runs probes.
  */
-import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCa, makeClientCert, writeFiles, type TestCert } from '../helpers/pki.js';
 import { httpsViaProxy } from '../helpers/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { makeProxyPki, ruleYaml, type ProxyPki } from '../proxy/fixtures.js';
+import { launchChromium } from '../clients-matrix/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let pki: ProxyPki;
 let carol: TestCert;
 let accepting: TestUpstream;
 let refusing: TestUpstream;
 let proxy: TestProxy;
-let browser: Browser;
+let browser: BrowserContext;
 let page: Page;
 const problems: string[] = [];
 
@@ -41,8 +42,8 @@ clientCertificates:
     cert: ${files['carol.crt']}
     key: ${files['carol.key']}
 ${ruleYaml(pki, 'api.example.com', 'alice')}`);
-  // launch() gives each browser a fresh temporary profile.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  // A fresh profile and home; the page is asked for directly, not through a proxy.
+  browser = await launchChromium(mkdtempSync(join(tmpdir(), 'mtls-proxy-console-')), []);
   page = await browser.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console: ${message.text()} (${message.location().url})`);
