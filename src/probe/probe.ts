@@ -164,8 +164,9 @@ export async function probeUpstream(parts: ProbeParts, host: string, port: numbe
     const failure = classifyUpstreamError(err, label, rule !== null, { ...dialWords(route.tcp), trust });
     const alert = failure.type === 'tls_alert_received' ? { name: failure.details, meaning: clientCertAlertMeaning(failure.details) } : null;
     const ours = err instanceof MtlsProxyError && err.code.startsWith('ERR_PROBE_');
-    const verdict: ClientCertVerdict =
-      alert?.meaning != null ? (rule ? 'refused' : 'required') : rule && ours && err.code === 'ERR_PROBE_CLOSED' ? 'dropped' : 'unknown';
+    // After the handshake, a close (FIN or RST, as the timing goes) with no answer.
+    const closed = tls !== null && ((ours && err.code === 'ERR_PROBE_CLOSED') || failure.type === 'connection_terminated');
+    const verdict: ClientCertVerdict = alert?.meaning != null ? (rule ? 'refused' : 'required') : rule && closed ? 'dropped' : 'unknown';
     return { ...base, tls, clientCert: verdict, alert, headStatus: null, failure: ours ? err.message : failure.sentence, ok: false };
   };
 
