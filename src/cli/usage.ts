@@ -7,9 +7,9 @@ Usage:
   mtls-proxy match  HOST[:PORT] | URL [-c FILE]
                                                which rule and which certificate this host gets
   mtls-proxy probe  HOST[:PORT] | URL [-c FILE]
-                                               connect as the proxy would, send HEAD /, say whether the server
-                                               accepted the client certificate (exit 0), or refused it or
-                                               failed (exit 1); with no rule, exit 0 when HEAD / is answered
+                                               connect as the proxy would and send HEAD /: exit 0 when the server
+                                               answers without refusing the client certificate (with no rule:
+                                               when it answers), 1 when it refuses it or the connection fails
   mtls-proxy ca     [-c FILE] [--der] [--out FILE]
                                                create the CA if missing, print it and how to trust it
   mtls-proxy demo                              show injection end to end with throwaway files, then clean up
