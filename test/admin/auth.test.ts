@@ -12,7 +12,7 @@ const PAGES: Record<string, string> = {
   '/metrics': 'mtls_proxy_requests_total',
   '/console.js': 'EventSource',
   '/api/console': '"rules":[]',
-  '/api/probe?target=localhost': 'probe localhost:443',
+  '/api/probe?target=localhost': 'the console only',
 };
 /** Every page behind listen.auth: those and the live feed (server-sent events). */
 const PROTECTED = [...Object.keys(PAGES), '/api/events'];

@@ -101,6 +101,17 @@ describe('the console', () => {
     expect(res.body).not.toContain('console pass');
   });
 
+  it('/api/probe runs only for the console, which sends a header no cross-site request can', async () => {
+    const path = '/api/probe?target=api.example.com';
+    const before = setup.upstream.seen.length;
+    const bare = JSON.parse((await adminGet(setup.proxy.port, path, authorized())).body) as { ok: boolean; lines: string[] };
+    expect(bare).toEqual({ ok: false, lines: ['The probe answers the console only: send the header X-Mtls-Proxy-Console: 1.'] });
+    expect(setup.upstream.seen.length).toBe(before);
+    const probed = JSON.parse((await adminGet(setup.proxy.port, path, [...authorized(), 'X-Mtls-Proxy-Console: 1'])).body) as { ok: boolean; lines: string[] };
+    expect(probed.ok).toBe(true);
+    expect(probed.lines).toContain('result: OK');
+  });
+
   it('/api/events sends the recent requests and upstream TLS connections, with the certificate presented and no query string', async () => {
     await throughProxy('/feed/one?token=never-shown');
     const { res, events } = await readEvents({ authorization: basic(CREDENTIALS) }, (e) => e.path === '/feed/one');

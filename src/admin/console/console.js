@@ -129,7 +129,7 @@
     out.className = '';
     out.textContent = 'probing…';
     try {
-      const res = await fetch(`/api/probe?target=${encodeURIComponent($('probe-target').value)}`);
+      const res = await fetch(`/api/probe?target=${encodeURIComponent($('probe-target').value)}`, { headers: { 'X-Mtls-Proxy-Console': '1' } });
       const result = await res.json();
       out.className = result.ok ? 'ok' : 'fail';
       out.textContent = result.lines.join('\n');
