@@ -127,6 +127,7 @@ export function forwardRequest(ctx: ProxyContext, log: Logger, req: IncomingMess
       status: res.headersSent ? res.statusCode : null,
       startedAt,
       aborted: !complete,
+      protocol: `http/${req.httpVersion}`,
     });
   });
 

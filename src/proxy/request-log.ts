@@ -21,6 +21,10 @@ export interface RequestLogEntry {
   status: number | null;
   startedAt: number;
   aborted?: boolean;
+  /** What the client spoke: http/1.1 or h2. */
+  protocol?: string;
+  /** What the upstream spoke, when the two sides may differ (h2 clients). */
+  upstreamProtocol?: string;
 }
 
 /** The contract's `request` line. */
@@ -38,6 +42,8 @@ export function logRequest(ctx: ProxyContext, log: Logger, route: UpstreamRoute,
       durationMs: Math.round(durationMs * 100) / 100,
       clientCert: route.rule ? ctx.store.identity(route.rule.index).summary.fingerprint256 : null,
       rule: route.rule?.host ?? null,
+      ...(entry.protocol === undefined ? {} : { protocol: entry.protocol }),
+      ...(entry.upstreamProtocol === undefined ? {} : { upstreamProtocol: entry.upstreamProtocol }),
       ...(entry.aborted ? { aborted: true } : {}),
     },
     'request',

@@ -46,6 +46,8 @@ export interface TlsViaProxyOptions {
   /** The CA the client trusts (the proxy's, or the real server's for tunnels). */
   ca: string | string[];
   servername?: string;
+  /** ALPN protocols to offer, e.g. ['h2']; none by default. */
+  alpn?: string[];
 }
 
 function hostOf(authority: string): string {
@@ -57,7 +59,7 @@ function tlsOver(socket: Socket, options: TlsViaProxyOptions): Promise<TLSSocket
   const host = hostOf(options.authority);
   const servername = options.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host);
   return new Promise((resolve, reject) => {
-    const s = tlsConnect({ socket, ca: options.ca, servername, host }, () => resolve(s));
+    const s = tlsConnect({ socket, ca: options.ca, servername, host, ...(options.alpn ? { ALPNProtocols: options.alpn } : {}) }, () => resolve(s));
     s.once('error', reject);
   });
 }
