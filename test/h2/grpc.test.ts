@@ -38,7 +38,7 @@ let proxy: TestProxy;
 let client: EchoClient;
 /** Resolved by the client when the first streamed message arrives; the server sends the rest only then. */
 let firstArrived: () => void = () => {};
-let hangCancelled: Promise<void>;
+let onHangStarted: () => void = () => {};
 let onHangCancelled: () => void = () => {};
 
 function peerFingerprint(call: { getAuthContext?(): { sslPeerCertificate?: { raw: Buffer } } | null }): string | null {
@@ -74,6 +74,7 @@ beforeAll(async () => {
     },
     hang: (call: grpc.ServerUnaryCall<Buffer, Buffer>) => {
       call.on('cancelled', () => onHangCancelled());
+      onHangStarted();
     },
   });
   const credentials = grpc.ServerCredentials.createSsl(Buffer.from(pki.clientCa.certPem), [{ cert_chain: Buffer.from(pki.server.certPem), private_key: Buffer.from(pki.server.keyPem) }], true);
@@ -157,13 +158,13 @@ describe('gRPC through the proxy', () => {
   });
 
   it('resets the upstream stream when the client cancels its call', async () => {
-    hangCancelled = new Promise<void>((resolve) => (onHangCancelled = resolve));
+    const started = new Promise<void>((resolve) => (onHangStarted = resolve));
+    const cancelled = new Promise<void>((resolve) => (onHangCancelled = resolve));
     const call = client.hang(Buffer.from('x'), () => {});
-    // Cancelled once the server has the call: its cancellation is what is awaited.
-    await proxy.waitForLog('upstream tls', (l) => l.host === 'api.example.com');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Cancelled once the server has the call: its seeing the cancellation is what is awaited.
+    await started;
     call.cancel();
-    await hangCancelled;
+    await cancelled;
     const request = await proxy.waitForLog('request', (l) => l.path === '/test.Echo/Hang');
     expect(request).toMatchObject({ aborted: true });
   });
