@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { constants } from 'node:http2';
+import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { MtlsProxyError } from '../errors.js';
 import type { InterceptedTarget } from '../proxy/context.js';
@@ -66,7 +67,8 @@ export function forwardH2(target: InterceptedTarget, downstream: ServerHttp2Stre
         method: request.method as Dispatcher.HttpMethod,
         path: request.path,
         headers: upstreamHttp1Headers(headers, request),
-        body: endStream ? null : downstream,
+        // undici destroys a body stream once sent: the h2 stream must live on to carry the answer.
+        body: endStream ? null : downstream.pipe(new PassThrough()),
       },
       new Http1ToH2Response(downstream, events),
     );
