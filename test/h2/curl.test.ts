@@ -1,38 +1,25 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startH2Upstream, type TestH2Upstream } from '../helpers/h2-upstream.js';
-import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { startUpstream, type SeenRequest, type TestUpstream } from '../helpers/upstream.js';
-import { makeProxyPki, ruleYaml, type ProxyPki } from '../proxy/fixtures.js';
+import type { TestProxy } from '../helpers/test-proxy.js';
+import type { SeenRequest } from '../helpers/upstream.js';
+import type { ProxyPki } from '../proxy/fixtures.js';
+import { startH2Setup, type H2Setup } from './fixtures.js';
 
 /** curl --http2 as the client: h2 to the proxy, h2 (or HTTP/1.1) from the proxy to the server. */
 
 const CURL = '/usr/bin/curl';
 
 let pki: ProxyPki;
-let h2: TestH2Upstream;
-let h1: TestUpstream;
 let proxy: TestProxy;
+let setup: H2Setup | undefined;
 
 beforeAll(async () => {
-  pki = makeProxyPki();
-  h2 = await startH2Upstream({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCa: pki.clientCa.certPem });
-  h1 = await startUpstream({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCa: pki.clientCa.certPem });
-  proxy = await startTestProxy(`upstream:
-  ca: ${pki.files['server-ca.pem']}
-  resolve:
-    "api.example.com:443": "127.0.0.1:${h2.port}"
-    "a.example.com:443": "127.0.0.1:${h1.port}"
-clientCertificates:
-${ruleYaml(pki, '*.example.com', 'alice')}`);
+  setup = await startH2Setup();
+  ({ pki, proxy } = setup);
 });
 
-afterAll(async () => {
-  await proxy?.close();
-  await h2?.close();
-  await h1?.close();
-});
+afterAll(() => setup?.close());
 
 function curl(...args: string[]): Promise<{ stdout: string; stderr: string }> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: proxy.dir };

@@ -1,33 +1,16 @@
-import { connect as http2Connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import { constants, type IncomingHttpHeaders } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startH2Upstream, type TestH2Upstream } from '../helpers/h2-upstream.js';
-import { tlsViaProxy } from '../helpers/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { makeProxyPki, ruleYaml, type ProxyPki } from '../proxy/fixtures.js';
+import { startH2Setup, type H2Setup } from './fixtures.js';
 
 /** An h2 client connection's limits and timeouts, and h2 requests translated to an HTTP/1.1 server. */
 
-let pki: ProxyPki;
-let h2: TestH2Upstream;
-let h1: TestUpstream;
-let proxy: TestProxy;
-const clients: ClientHttp2Session[] = [];
+let setup: H2Setup;
 
 beforeAll(async () => {
-  pki = makeProxyPki();
-  h2 = await startH2Upstream({
-    certPem: pki.server.certPem,
-    keyPem: pki.server.keyPem,
-    clientCa: pki.clientCa.certPem,
+  setup = await startH2Setup({
     // Never answers: for timeouts.response.
-    handler: (stream) => stream.resume(),
-  });
-  h1 = await startUpstream({
-    certPem: pki.server.certPem,
-    keyPem: pki.server.keyPem,
-    clientCa: pki.clientCa.certPem,
-    handler: (req, res, seen) => {
+    h2Handler: (stream) => stream.resume(),
+    h1Handler: (req, res, seen) => {
       let bytes = 0;
       req.on('data', (chunk: Buffer) => (bytes += chunk.length));
       req.on('end', () => {
@@ -37,45 +20,20 @@ beforeAll(async () => {
         res.end();
       });
     },
+    yaml: 'timeouts:\n  handshake: 0.3\n  idle: 1\n  response: 0.5\n',
   });
-  proxy = await startTestProxy(`timeouts:
-  handshake: 0.3
-  idle: 1
-  response: 0.5
-upstream:
-  ca: ${pki.files['server-ca.pem']}
-  resolve:
-    "api.example.com:443": "127.0.0.1:${h2.port}"
-    "a.example.com:443": "127.0.0.1:${h1.port}"
-clientCertificates:
-${ruleYaml(pki, '*.example.com', 'alice')}`);
 });
 
-afterAll(async () => {
-  for (const c of clients) c.destroy();
-  await proxy?.close();
-  await h2?.close();
-  await h1?.close();
-});
-
-async function h2Client(host: string): Promise<ClientHttp2Session> {
-  const authority = `${host}:443`;
-  const tls = await tlsViaProxy({ proxyPort: proxy.port, authority, ca: proxy.proxy.context.ca.certPem, alpn: ['h2'] });
-  const session = http2Connect(`https://${authority}`, { createConnection: () => tls });
-  session.on('error', () => {});
-  clients.push(session);
-  await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
-  return session;
-}
+afterAll(() => setup?.close());
 
 describe('an h2 client connection', () => {
   it('is told the stream and header limits', async () => {
-    const session = await h2Client('api.example.com');
+    const session = await setup.client('api.example.com');
     expect(session.remoteSettings).toMatchObject({ maxConcurrentStreams: 100, maxHeaderListSize: 16 * 1024, enablePush: false });
   });
 
   it('is not cut by the request-head deadline (timeouts.handshake), and closes with GOAWAY once idle for timeouts.idle', async () => {
-    const session = await h2Client('a.example.com');
+    const session = await setup.client('a.example.com');
     // Past timeouts.handshake (0.3 s), before timeouts.idle (1 s): an HTTP/1.1 connection would be gone.
     await new Promise((resolve) => setTimeout(resolve, 600));
     const req = session.request({ ':path': '/after-wait' });
@@ -87,20 +45,20 @@ describe('an h2 client connection', () => {
   });
 
   it('answers 504 with Proxy-Status when the upstream sends no response head within timeouts.response, and resets its stream', async () => {
-    const session = await h2Client('api.example.com');
+    const session = await setup.client('api.example.com');
     const req = session.request({ ':path': '/silent' });
     req.end();
     const headers = await new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve));
     req.resume();
     expect(headers[':status']).toBe(504);
     expect(headers['proxy-status']).toMatch(/^mtls-proxy; error=http_response_timeout;/);
-    expect(await h2.seen.at(-1)!.closed).toBe(constants.NGHTTP2_CANCEL);
+    expect(await setup.h2.seen.at(-1)!.closed).toBe(constants.NGHTTP2_CANCEL);
   });
 });
 
 describe('an h2 request to an HTTP/1.1-only server', () => {
   it('is sent as HTTP/1.1 with its body streamed, and the chunked trailers come back as h2 trailers', async () => {
-    const session = await h2Client('a.example.com');
+    const session = await setup.client('a.example.com');
     const req = session.request({ ':path': '/upload?x=1', ':method': 'POST', 'content-type': 'application/octet-stream', te: 'trailers' });
     req.end(Buffer.alloc(300 * 1024, 1));
     let body = '';
@@ -114,13 +72,13 @@ describe('an h2 request to an HTTP/1.1-only server', () => {
     expect(trailers['x-digest']).toBe('done');
     const seen = JSON.parse(body) as { bytes: number; headers: IncomingHttpHeaders; clientCert: string };
     expect(seen.bytes).toBe(300 * 1024);
-    expect(seen.clientCert).toBe(pki.alice.fingerprint256);
+    expect(seen.clientCert).toBe(setup.pki.alice.fingerprint256);
     // Host is the client's :authority, as it sent it.
     expect(seen.headers).toMatchObject({ host: 'a.example.com:443', 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' });
     expect(seen.headers.te).toBeUndefined();
-    const request = await proxy.waitForLog('request', (l) => l.path === '/upload');
+    const request = await setup.proxy.waitForLog('request', (l) => l.path === '/upload');
     expect(request).toMatchObject({ method: 'POST', status: 201, protocol: 'h2', upstreamProtocol: 'http/1.1' });
-    const tls = proxy.logs('upstream tls').filter((l) => l.host === 'a.example.com');
+    const tls = setup.proxy.logs('upstream tls').filter((l) => l.host === 'a.example.com');
     expect(tls.map((l) => l.alpn)).toContain('http/1.1');
   });
 });

@@ -1,17 +1,17 @@
-import { connect as http2Connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startH2Upstream, type TestH2Upstream } from '../helpers/h2-upstream.js';
-import { tlsViaProxy } from '../helpers/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
-import { makeProxyPki, ruleYaml, type ProxyPki } from '../proxy/fixtures.js';
+import type { TestH2Upstream } from '../helpers/h2-upstream.js';
+import type { TestProxy } from '../helpers/test-proxy.js';
+import { ruleYaml, type ProxyPki } from '../proxy/fixtures.js';
+import { startH2Setup, type H2Setup } from './fixtures.js';
 
 /** A raw node:http2 client through the proxy: frames the gRPC libraries hide (Trailers-Only, RST_STREAM codes, GOAWAY). */
 
 let pki: ProxyPki;
 let upstream: TestH2Upstream;
 let proxy: TestProxy;
-const clients: ClientHttp2Session[] = [];
+let setup: H2Setup | undefined;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -22,12 +22,9 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  pki = makeProxyPki();
-  upstream = await startH2Upstream({
-    certPem: pki.server.certPem,
-    keyPem: pki.server.keyPem,
-    clientCa: pki.clientCa.certPem,
-    handler: (stream, headers, seen) => {
+  const closedPort = await freePort();
+  setup = await startH2Setup({
+    h2Handler: (stream, headers, seen) => {
       const path = headers[':path'];
       if (path === '/trailers-only') {
         stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'denied' }, { endStream: true });
@@ -60,32 +57,16 @@ beforeAll(async () => {
         stream.end(JSON.stringify({ clientCert: seen.clientCert, te: headers.te ?? null }));
       }
     },
+    resolve: (h2Port) => `    "b.example.com:443": "127.0.0.1:${h2Port}"\n    "other.example.com:443": "127.0.0.1:${closedPort}"\n`,
+    rules: (p) => ruleYaml(p, 'api.example.com', 'alice') + ruleYaml(p, '*.example.com', 'bob'),
   });
-  const closedPort = await freePort();
-  proxy = await startTestProxy(`upstream:
-  ca: ${pki.files['server-ca.pem']}
-  resolve:
-    "api.example.com:443": "127.0.0.1:${upstream.port}"
-    "b.example.com:443": "127.0.0.1:${upstream.port}"
-    "other.example.com:443": "127.0.0.1:${closedPort}"
-clientCertificates:
-${ruleYaml(pki, 'api.example.com', 'alice')}${ruleYaml(pki, '*.example.com', 'bob')}`);
+  ({ pki, proxy, h2: upstream } = setup);
 });
 
-afterAll(async () => {
-  for (const c of clients) c.destroy();
-  await proxy?.close();
-  await upstream?.close();
-});
+afterAll(() => setup?.close());
 
 async function h2Client(host: string): Promise<ClientHttp2Session> {
-  const authority = `${host}:443`;
-  const tls = await tlsViaProxy({ proxyPort: proxy.port, authority, ca: proxy.proxy.context.ca.certPem, alpn: ['h2'] });
-  expect(tls.alpnProtocol).toBe('h2');
-  const session = http2Connect(`https://${authority}`, { createConnection: () => tls });
-  session.on('error', () => {});
-  clients.push(session);
-  return session;
+  return setup!.client(host);
 }
 
 interface Answer {
