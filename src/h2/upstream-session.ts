@@ -38,20 +38,28 @@ export class H2Upstream {
 
   /** Opens a stream on the route's session (dialled when there is none), or says the server speaks http/1.1. */
   async request(headers: OutgoingHttpHeaders, options: { endStream: boolean; waitForTrailers: boolean }): Promise<UpstreamStream> {
-    if (this.#http1) return 'http/1.1';
-    const pending = (this.#session ??= this.#dial());
-    let session: ClientHttp2Session | 'http/1.1';
-    try {
-      session = await pending;
-    } catch (err) {
-      if (this.#session === pending) this.#session = null;
-      throw err;
+    let session = await this.#ready();
+    // Retired (GOAWAY, close) while this request waited for it: one new session.
+    if (session !== 'http/1.1' && (session.closed || session.destroyed)) {
+      this.#retire(session);
+      session = await this.#ready();
     }
     if (session === 'http/1.1') return session;
     const stream = session.request(headers, options);
     this.#streams++;
     stream.once('close', () => this.#streams--);
     return stream;
+  }
+
+  async #ready(): Promise<ClientHttp2Session | 'http/1.1'> {
+    if (this.#http1) return 'http/1.1';
+    const pending = (this.#session ??= this.#dial());
+    try {
+      return await pending;
+    } catch (err) {
+      if (this.#session === pending) this.#session = null;
+      throw err;
+    }
   }
 
   async #dial(): Promise<ClientHttp2Session | 'http/1.1'> {
@@ -65,11 +73,7 @@ export class H2Upstream {
     const session = http2Connect('https://upstream.invalid', { createConnection: () => socket, settings: { enablePush: false } });
     this.#open.add(session);
     this.#current = session;
-    const retire = (): void => {
-      if (this.#current !== session) return;
-      this.#current = null;
-      this.#session = null;
-    };
+    const retire = (): void => this.#retire(session);
     // Failures reach the streams as their own errors; the session only retires.
     session.on('error', retire);
     session.once('goaway', retire);
@@ -86,6 +90,13 @@ export class H2Upstream {
     });
     if (this.#closed) session.destroy();
     return session;
+  }
+
+  /** New streams go to a new session from now on. */
+  #retire(session: ClientHttp2Session): void {
+    if (this.#current !== session) return;
+    this.#current = null;
+    this.#session = null;
   }
 
   /** No new streams; the open ones finish, then the sessions close (GOAWAY). */
