@@ -36,6 +36,11 @@ export class H2Upstream {
     return this.#streams > 0;
   }
 
+  /** An h2 session to the route is open: its clients speak h2, an HTTP/1.1 connection dialled ahead would go unused. */
+  get connected(): boolean {
+    return this.#current !== null;
+  }
+
   /** Opens a stream on the route's session (dialled when there is none), or says the server speaks http/1.1. */
   async request(headers: OutgoingHttpHeaders, options: { endStream: boolean; waitForTrailers: boolean }): Promise<UpstreamStream> {
     let session = await this.#ready();

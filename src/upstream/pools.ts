@@ -95,13 +95,14 @@ export class UpstreamPools {
 
   /**
    * Called when a client's CONNECT is about to be decrypted: if the route has no
-   * idle upstream connection, one is dialled now, during the client's handshake.
+   * idle upstream connection (nor an h2 session, which its clients would use), one
+   * is dialled now, during the client's handshake.
    * `started` runs once that dial has sent its first bytes (at once when none is
    * needed), so that work done there overlaps the upstream's side of the handshake.
    */
   prepare(route: UpstreamRoute, started: () => void): void {
-    const { pool, connector } = this.#entry(route);
-    if (pool.stats.free === 0) connector.warm(started);
+    const { pool, connector, h2 } = this.#entry(route);
+    if (pool.stats.free === 0 && !h2.connected) connector.warm(started);
     else started();
   }
 

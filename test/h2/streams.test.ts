@@ -166,6 +166,14 @@ describe('h2 streams through the proxy', () => {
     expect(upstream.connections - connectionsBefore).toBe(1);
   });
 
+  it('dials nothing ahead for a new client connection to a route with an h2 session', async () => {
+    await get(await h2Client('api.example.com'), '/');
+    const before = upstream.tcpConnections;
+    const answered = await get(await h2Client('api.example.com'), '/');
+    expect(JSON.parse(answered.body)).toMatchObject({ clientCert: pki.alice.fingerprint256 });
+    expect(upstream.tcpConnections).toBe(before);
+  });
+
   it('opens a new upstream session after the server sends GOAWAY', async () => {
     const session = await h2Client('api.example.com');
     expect((await get(session, '/goaway')).body).toBe('bye');

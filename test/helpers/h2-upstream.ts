@@ -14,8 +14,10 @@ export interface TestH2Upstream {
   readonly port: number;
   readonly server: Http2SecureServer;
   readonly seen: SeenH2Stream[];
-  /** Connections (TLS sessions) accepted so far. */
+  /** Connections whose TLS handshake succeeded so far. */
   readonly connections: number;
+  /** TCP connections accepted so far, whatever became of their handshake. */
+  readonly tcpConnections: number;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export interface H2UpstreamOptions {
 export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH2Upstream> {
   const seen: SeenH2Stream[] = [];
   let connections = 0;
+  let tcpConnections = 0;
   const server = createSecureServer({
     cert: options.certPem,
     key: options.keyPem,
@@ -43,6 +46,7 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
     rejectUnauthorized: true,
   });
   server.on('secureConnection', () => connections++);
+  server.on('connection', () => tcpConnections++);
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {});
     const socket = stream.session?.socket as TLSSocket | undefined;
@@ -71,6 +75,9 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
     seen,
     get connections() {
       return connections;
+    },
+    get tcpConnections() {
+      return tcpConnections;
     },
     close: () =>
       new Promise((resolve) => {
