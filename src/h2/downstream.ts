@@ -5,12 +5,10 @@ import type { InterceptedTarget } from '../proxy/context.js';
 import { isRejection } from '../proxy/request-checks.js';
 import { respondOnStream } from '../proxy/respond.js';
 import { forwardH2 } from './forward.js';
-import { checkH2Request } from './request.js';
+import { checkH2Request, MAX_HEADER_LIST_SIZE } from './request.js';
 
 /** Streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
 export const MAX_CONCURRENT_STREAMS = 100;
-/** The same 16 KiB bound as an HTTP/1.1 head (SETTINGS_MAX_HEADER_LIST_SIZE). */
-const MAX_HEADER_LIST_SIZE = 16 * 1024;
 
 interface SessionState {
   readonly target: InterceptedTarget;
@@ -55,7 +53,7 @@ function onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void
   const { target } = state;
   const request = checkH2Request(headers, target.host, target.port);
   if (isRejection(request)) {
-    const what = request.status === 421 ? 'Misdirected request' : 'Bad request';
+    const what = request.status === 421 ? 'Misdirected request' : request.status === 431 ? 'Request header fields too large' : 'Bad request';
     return respondOnStream(stream, request.status, `${what}: ${request.reason}.`);
   }
   forwardH2(target, stream, headers, request);

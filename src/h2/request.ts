@@ -5,6 +5,21 @@ import { isRejection, misdirected, parseRequestTarget, type Rejection } from '..
 
 /** As for HTTP/1.1 (request-checks.ts): more fields than this is refused. */
 const MAX_HEADER_COUNT = 200;
+/**
+ * The 16 KiB an HTTP/1.1 head may take, as SETTINGS_MAX_HEADER_LIST_SIZE counts it
+ * (RFC 9113 §6.5.2: each field's name and value plus 32). The setting is advertised
+ * to the client, but Node does not enforce it on what it receives.
+ */
+export const MAX_HEADER_LIST_SIZE = 16 * 1024;
+
+function headerListSize(headers: IncomingHttpHeaders): number {
+  let size = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    for (const v of Array.isArray(value) ? value : [value ?? '']) size += name.length + v.length + 32;
+  }
+  return size;
+}
 const PSEUDO = [':method', ':path', ':scheme', ':authority'];
 
 /** An h2 request the proxy will relay: always for the CONNECT host:port. */
@@ -23,6 +38,7 @@ export interface H2Request {
  */
 export function checkH2Request(headers: IncomingHttpHeaders, host: string, port: number): H2Request | Rejection {
   if (Object.keys(headers).length > MAX_HEADER_COUNT) return { status: 431, reason: `more than ${MAX_HEADER_COUNT} header fields` };
+  if (headerListSize(headers) > MAX_HEADER_LIST_SIZE) return { status: 431, reason: 'the header section is over 16 KiB' };
   const method = headers[':method'];
   const path = headers[':path'];
   if (method === undefined || method === 'CONNECT' || path === undefined) return { status: 400, reason: 'an h2 request needs :method and :path, and CONNECT is not relayed' };

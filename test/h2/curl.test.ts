@@ -52,6 +52,11 @@ describe('curl --http2 through the proxy', () => {
     expect(request).toMatchObject({ status: 200, protocol: 'h2', upstreamProtocol: 'http/1.1' });
   });
 
+  it('answers 431 to a header section over 16 KiB, as over HTTP/1.1', async () => {
+    const { stdout } = await curl('-w', '\\n%{http_code}', '-H', `x-big: ${'x'.repeat(20 * 1024)}`, 'https://api.example.com/');
+    expect(stdout.trim().split('\n').pop()).toBe('431');
+  });
+
   it('answers 421 when :authority names another host than the CONNECT', async () => {
     const { stdout } = await curl('-w', '\\n%{http_code}', '-H', 'host: other.example.com', 'https://api.example.com/');
     expect(stdout.trim().split('\n').pop()).toBe('421');

@@ -22,6 +22,8 @@ describe('checkH2Request', () => {
     expect(checkH2Request(head({ ':path': 'https://b.example.com/' }), 'api.example.com', 443)).toMatchObject({ status: 400 });
     const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-${i}`, 'v']));
     expect(checkH2Request(head(many), 'api.example.com', 443)).toMatchObject({ status: 431 });
+    expect(checkH2Request(head({ 'x-big': 'x'.repeat(16 * 1024) }), 'api.example.com', 443)).toMatchObject({ status: 431 });
+    expect(checkH2Request(head({ 'x-big': 'x'.repeat(15 * 1024) }), 'api.example.com', 443)).toMatchObject({ method: 'GET' });
   });
 });
 
