@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminGet, parseMetrics } from '../helpers/admin.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
 import { makeProxyPki, ruleYaml, type ProxyPki } from '../proxy/fixtures.js';
 
@@ -169,10 +170,16 @@ describe('gRPC through the proxy', () => {
     expect(request).toMatchObject({ aborted: true });
   });
 
-  it('carries 50 concurrent calls on one client connection and one upstream session', async () => {
+  it('carries 50 concurrent calls on one client connection and one upstream session, each counted in the metrics', async () => {
+    const metric = 'mtls_proxy_requests_total{rule="api.example.com",code="200"}';
+    const counted = async (): Promise<number> => parseMetrics((await adminGet(proxy.port, '/metrics')).body).get(metric) ?? 0;
+    const countedBefore = await counted();
     const before = proxy.logs('upstream tls').length;
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => unary('unary', `n${i}`)));
     expect(answers.map((a) => (JSON.parse(a.toString()) as { got: string }).got)).toEqual(Array.from({ length: 50 }, (_, i) => `n${i}`));
     expect(proxy.logs('upstream tls').length).toBe(before);
+    // Counted when each stream closes, just after its answer reached the client.
+    await proxy.waitForLog('request', () => proxy.logs('request').filter((l) => typeof l.path === 'string' && l.path.endsWith('/Unary')).length >= 51);
+    expect((await counted()) - countedBefore).toBe(50);
   });
 });
