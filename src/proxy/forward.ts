@@ -130,6 +130,7 @@ export function forwardRequest(ctx: ProxyContext, log: Logger, req: IncomingMess
       startedAt,
       aborted: !complete,
       proxyStatus,
+      protocol: `http/${req.httpVersion}`,
     });
   });
 

@@ -5,6 +5,7 @@ import { clientRefusedCertificate } from './client-tls-error.js';
 import { keyLogWriter } from '../log/keylog.js';
 import type { ProxyContext, InterceptedTarget } from './context.js';
 import { deadlineOf } from './deadline.js';
+import { serveH2 } from '../h2/downstream.js';
 
 const TLS_HANDSHAKE_RECORD = 0x16;
 
@@ -42,7 +43,7 @@ export function isTlsClientHello(bytes: Buffer): boolean {
 /**
  * Terminates the client's TLS in-process on the CONNECT socket itself, with the
  * leaf minted for the CONNECT host, and hands the decrypted socket to the inner
- * HTTP server. `first` goes back into the socket so the handshake reads it.
+ * HTTP server, or to the h2 server when the client chose h2. `first` goes back into the socket so the handshake reads it.
  */
 export function terminateClientTls(ctx: ProxyContext, inner: Server, socket: Socket, first: Buffer, target: InterceptedTarget): void {
   ctx.leaves.secureContextSoon(target.host, (err, secureContext) => {
@@ -58,14 +59,23 @@ export function terminateClientTls(ctx: ProxyContext, inner: Server, socket: Soc
 }
 
 function serveDecrypted(ctx: ProxyContext, inner: Server, socket: Socket, secureContext: SecureContext, target: InterceptedTarget): void {
-  const downstream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['http/1.1'] });
+  const downstream = new TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['h2', 'http/1.1'] });
   // Only when asked: a 'keylog' listener makes OpenSSL hand every secret to JavaScript.
   if (ctx.keylogFile !== undefined) downstream.on('keylog', keyLogWriter(ctx.keylogFile));
   // The handshake, then the first request head, each within timeouts.handshake.
   const handshakeMs = ctx.config.timeouts.handshake * 1000;
   const deadline = deadlineOf(downstream);
   deadline.arm(handshakeMs);
-  downstream.once('secure', () => deadline.arm(handshakeMs));
+  downstream.once('secure', () => {
+    // h2 has no head deadline: its session is bounded by timeouts.idle instead.
+    if (downstream.alpnProtocol === 'h2') {
+      deadline.clear();
+      serveH2(inner, downstream, target);
+      return;
+    }
+    deadline.arm(handshakeMs);
+    inner.emit('connection', downstream);
+  });
   downstream.on('error', (err: Error & { code?: string }) => {
     // Usually the client does not trust the proxy's CA yet: say what to do.
     const refused = clientRefusedCertificate(err.code, ctx.ca.certPath);
@@ -75,5 +85,4 @@ function serveDecrypted(ctx: ProxyContext, inner: Server, socket: Socket, secure
   });
   downstream.once('close', () => socket.destroy());
   interceptedTargets.set(downstream, target);
-  inner.emit('connection', downstream);
 }

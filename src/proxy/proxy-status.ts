@@ -81,7 +81,7 @@ export function classifyUpstreamError(err: unknown, label: string, hasClientCert
     const message = err instanceof Error ? err.message : `The upstream proxy refused ${target}.`;
     return { status: 502, type: code === 'ERR_UPSTREAM_PROXY_AUTH' ? 'proxy_configuration_error' : 'destination_unavailable', details: code, sentence: message };
   }
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ERR_UPSTREAM_RESPONSE_TIMEOUT') {
     return { status: 504, type: 'http_response_timeout', details: code, sentence: `${target} did not send response headers in time; raise timeouts.response if it is slow.` };
   }
   if (SERVER_VERIFICATION_CODES.has(code)) {

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { HostError } from '../errors.js';
 import { parseAuthority } from '../match/host.js';
 
@@ -79,20 +78,20 @@ export function parseRequestTarget(url: string): RequestTarget | Rejection {
   }
 }
 
-export function isRejection(value: RequestTarget | Rejection): value is Rejection {
+export function isRejection<T extends object>(value: T | Rejection): value is Rejection {
   return 'status' in value;
 }
 
 /**
  * A request inside a CONNECT tunnel must be for the CONNECT host:port, or the
  * certificate chosen for one host would be presented to another (421, RFC 9110 §15.5.20).
+ * `header` is the request's Host (HTTP/1.1) or :authority (h2).
  */
-export function misdirected(req: IncomingMessage, target: RequestTarget, host: string, port: number): Rejection | null {
+export function misdirected(header: string | undefined, target: RequestTarget, host: string, port: number): Rejection | null {
   const mismatch = (h: string, p: number | null): boolean => h !== host || (p !== null && p !== port);
   if (target.host !== null && mismatch(target.host, target.port)) {
     return { status: 421, reason: `this connection is for ${host}:${port}` };
   }
-  const header = req.headers.host;
   // Nearly every client sends the CONNECT authority as it was: skip parsing then.
   if (header !== undefined && header !== host && header !== `${host}:${port}`) {
     try {

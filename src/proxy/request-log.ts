@@ -23,6 +23,10 @@ export interface RequestLogEntry {
   aborted?: boolean;
   /** The Proxy-Status header of an answer for an upstream failure. */
   proxyStatus?: string;
+  /** What the client spoke: http/1.1 or h2. */
+  protocol?: string;
+  /** What the upstream spoke, when the two sides may differ (h2 clients). */
+  upstreamProtocol?: string;
 }
 
 /** The contract's `request` line, and the same request in the console's feed. */
@@ -39,6 +43,8 @@ export function logRequest(ctx: ProxyContext, log: Logger, route: UpstreamRoute,
     durationMs: Math.round(durationMs * 100) / 100,
     clientCert: route.rule ? ctx.store.identity(route.rule.index).summary.fingerprint256 : null,
     rule: route.rule?.host ?? null,
+    ...(entry.protocol === undefined ? {} : { protocol: entry.protocol }),
+    ...(entry.upstreamProtocol === undefined ? {} : { upstreamProtocol: entry.upstreamProtocol }),
     ...(entry.aborted ? { aborted: true } : {}),
   };
   log.info(fields, 'request');

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 
@@ -35,4 +36,18 @@ export function respondOnSocket(socket: Socket, status: number, body: string, he
   // Whatever else the client sends is discarded, so that its close is seen and
   // the socket freed; unread, it would stay open for good.
   socket.resume();
+}
+
+/** The same on an h2 stream; the rest of the request body, if any, is read and dropped. */
+export function respondOnStream(stream: ServerHttp2Stream, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (stream.headersSent || stream.destroyed) return;
+  const payload = `${body}\n`;
+  stream.respond({
+    ':status': status,
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
+  stream.end(payload);
+  stream.resume();
 }

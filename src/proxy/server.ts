@@ -89,7 +89,7 @@ function onInterceptedRequest(req: IncomingMessage, reply: Reply): void {
   if (headerProblem) return reject(headerProblem, 'Bad request');
   const parsed = parseRequestTarget(req.url ?? '');
   if (isRejection(parsed)) return reject(parsed, 'Bad request');
-  const wrongHost = misdirected(req, parsed, target.host, target.port);
+  const wrongHost = misdirected(req.headers.host, parsed, target.host, target.port);
   if (wrongHost) return reject(wrongHost, 'Misdirected request');
   forwardReply(ctx, target.log, req, reply, {
     route: target.route,

@@ -31,6 +31,8 @@ export interface ConnectorOptions {
   metrics: ProxyMetrics;
   /** The console's feed, shown each new connection as the `upstream tls` line is. */
   feed?: ActivityFeed;
+  /** ALPN offered to the server: http/1.1 alone for undici's pools, h2 first for h2 sessions. */
+  alpn?: readonly string[];
 }
 
 /** A TLS session to resume, with the server certificate it was made with (a resumed handshake carries none). */
@@ -43,7 +45,11 @@ interface SavedSession {
  * undici's connect hook, plus `warm()` to dial a connection before any request needs
  * it. `started` is called once that connection's first bytes are sent, or it failed.
  */
-export type Connector = buildConnector.connector & { warm(started: () => void): void };
+export type Connector = buildConnector.connector & {
+  warm(started: () => void): void;
+  /** A connection to the route, as undici's hook would give it: for callers that are not undici. */
+  open(): Promise<Socket>;
+};
 
 /**
  * Dials one route for undici. Each connector keeps the route's last TLS session,
@@ -74,7 +80,12 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
     const offered = session;
     return new Promise((resolve, reject) => {
-      const tls = tlsConnect({ socket: tcp, ...upstreamTlsOptions(route, options.secureContext), session: offered?.ticket });
+      const tls = tlsConnect({
+        socket: tcp,
+        ...upstreamTlsOptions(route, options.secureContext),
+        ALPNProtocols: [...(options.alpn ?? ['http/1.1'])],
+        session: offered?.ticket,
+      });
       if (options.keylogFile !== undefined) tls.on('keylog', keyLogWriter(options.keylogFile));
       started?.();
       const fail = (err: Error): void => {
@@ -136,17 +147,21 @@ export function createConnector(options: ConnectorOptions): Connector {
     );
   };
 
-  const connector = ((_undiciOptions, callback) => {
+  const open = (): Promise<Socket> => {
     const ready = spare ?? dial();
     spare = null;
     clearTimeout(spareIdle);
     // A failed dial is never retried: the request gets its error. A retry would hand
     // the client certificate once more to a server that just failed verification.
-    ready.then((socket) => (socket.destroyed ? dial() : socket)).then(
+    return ready.then((socket) => (socket.destroyed ? dial() : socket));
+  };
+  const connector = ((_undiciOptions, callback) => {
+    open().then(
       (socket) => callback(null, socket),
       (err: Error) => callback(err, null),
     );
   }) as Connector;
+  connector.open = open;
 
   /**
    * Starts the upstream connection while the client is still in its own TLS
@@ -216,6 +231,8 @@ function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket,
       authorized: socket.authorized,
       ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
       protocol: socket.getProtocol(),
+      // What the server chose by ALPN: h2 or http/1.1 (false when it chose nothing).
+      alpn: socket.alpnProtocol,
       reused: socket.isSessionReused(),
     },
     'upstream tls',

@@ -5,7 +5,8 @@ import type { TimeoutsConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ActivityFeed } from '../feed/feed.js';
 import type { ProxyMetrics } from '../metrics/metrics.js';
-import { createConnector, type Connector } from './connector.js';
+import { H2Upstream } from '../h2/upstream-session.js';
+import { createConnector, type Connector, type ConnectorOptions } from './connector.js';
 import type { UpstreamRoute } from './route.js';
 import { VerificationBackoff } from './verification.js';
 
@@ -33,15 +34,17 @@ export interface UpstreamPoolsOptions {
 interface PoolEntry {
   readonly pool: Pool;
   readonly connector: Connector;
+  /** The route's h2 session, for clients that speak h2. */
+  readonly h2: H2Upstream;
   /** Null for plain HTTP. */
   readonly credentialsId: string | null;
   /** performance.now() of the last request, or of the last sweep that found the pool busy. */
   lastUsed: number;
 }
 
-function isBusy(pool: Pool): boolean {
+function isBusy({ pool, h2 }: PoolEntry): boolean {
   const stats = pool.stats;
-  return stats.size + stats.queued > 0;
+  return stats.size + stats.queued > 0 || h2.busy;
 }
 
 /**
@@ -73,7 +76,9 @@ export class UpstreamPools {
       max: options.maxPools ?? DEFAULT_MAX_POOLS,
       // Evicted, idle or retired: requests in flight finish, then its sockets close.
       dispose: (entry) => {
-        if (!this.#closing) void entry.pool.close().catch(() => {});
+        if (this.#closing) return;
+        void entry.pool.close().catch(() => {});
+        entry.h2.close();
       },
     });
     this.#sweeper = this.#startSweeper();
@@ -88,15 +93,21 @@ export class UpstreamPools {
     return this.#entry(route).pool;
   }
 
+  /** The route's h2 upstream: the same route key, hence the same identity, as its pool. */
+  h2(route: UpstreamRoute): H2Upstream {
+    return this.#entry(route).h2;
+  }
+
   /**
    * Called when a client's CONNECT is about to be decrypted: if the route has no
-   * idle upstream connection, one is dialled now, during the client's handshake.
+   * idle upstream connection (nor an h2 session, which its clients would use), one
+   * is dialled now, during the client's handshake.
    * `started` runs once that dial has sent its first bytes (at once when none is
    * needed), so that work done there overlaps the upstream's side of the handshake.
    */
   prepare(route: UpstreamRoute, started: () => void): void {
-    const { pool, connector } = this.#entry(route);
-    if (pool.stats.free === 0) connector.warm(started);
+    const { pool, connector, h2 } = this.#entry(route);
+    if (pool.stats.free === 0 && !h2.connected) connector.warm(started);
     else started();
   }
 
@@ -129,7 +140,7 @@ export class UpstreamPools {
 
   #create(route: UpstreamRoute): PoolEntry {
     const timeouts = this.#timeouts;
-    const connect = createConnector({
+    const options: ConnectorOptions = {
       route,
       ...(route.credentials ? { secureContext: route.credentials.secureContext() } : {}),
       connectTimeoutMs: timeouts.connect * 1000,
@@ -141,7 +152,9 @@ export class UpstreamPools {
       ...(this.#keylogFile === undefined ? {} : { keylogFile: this.#keylogFile }),
       metrics: this.#metrics,
       ...(this.#feed ? { feed: this.#feed } : {}),
-    });
+    };
+    const connect = createConnector(options);
+    const h2 = new H2Upstream(() => createConnector({ ...options, alpn: ['h2', 'http/1.1'] }), timeouts.idle * 1000);
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;
     const pool = new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {
       connect,
@@ -152,7 +165,7 @@ export class UpstreamPools {
       bodyTimeout: timeouts.idle * 1000,
       maxHeaderSize: 64 * 1024,
     });
-    return { pool, connector: connect, credentialsId: route.credentials?.id ?? null, lastUsed: 0 };
+    return { pool, connector: connect, h2, credentialsId: route.credentials?.id ?? null, lastUsed: 0 };
   }
 
   /** Drops the pools idle for timeouts.idle; a busy pool counts as used now. */
@@ -161,7 +174,7 @@ export class UpstreamPools {
     const sweeper = setInterval(() => {
       const now = performance.now();
       for (const [key, entry] of [...this.#pools.entries()]) {
-        if (isBusy(entry.pool)) entry.lastUsed = now;
+        if (isBusy(entry)) entry.lastUsed = now;
         else if (now - entry.lastUsed >= idleMs) this.#pools.delete(key);
       }
     }, Math.max(100, idleMs / 2));
@@ -175,6 +188,7 @@ export class UpstreamPools {
     this.#closing = true;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
+    for (const entry of pools) entry.h2.destroy();
     await Promise.all(pools.map((p) => p.pool.destroy()));
   }
 }

@@ -48,6 +48,8 @@ export interface TlsViaProxyOptions {
   servername?: string;
   /** Sent with the CONNECT, such as Proxy-Authorization. */
   connectHeaders?: Record<string, string>;
+  /** ALPN protocols to offer, e.g. ['h2']; none by default. */
+  alpn?: string[];
 }
 
 function hostOf(authority: string): string {
@@ -59,7 +61,7 @@ function tlsOver(socket: Socket, options: TlsViaProxyOptions): Promise<TLSSocket
   const host = hostOf(options.authority);
   const servername = options.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host);
   return new Promise((resolve, reject) => {
-    const s = tlsConnect({ socket, ca: options.ca, servername, host }, () => resolve(s));
+    const s = tlsConnect({ socket, ca: options.ca, servername, host, ...(options.alpn ? { ALPNProtocols: options.alpn } : {}) }, () => resolve(s));
     s.once('error', reject);
   });
 }

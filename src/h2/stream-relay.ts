@@ -1,0 +1,68 @@
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { downstreamH2Headers } from './request.js';
+
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
+
+export interface StreamRelayEvents {
+  /** The upstream answered: its status, for the request line. */
+  response(status: number): void;
+  /** The upstream stream failed before any response head: the client gets a 502/504 instead. */
+  failed(err: Error): void;
+}
+
+/** A reset received from the peer surfaces as this error code (a CANCEL as none). */
+function isPeerReset(err: Error | null): boolean {
+  return (err as { code?: string } | null)?.code === 'ERR_HTTP2_STREAM_ERROR';
+}
+
+/**
+ * Relays one h2 stream to one upstream h2 stream and back: bodies piped both
+ * ways (h2 flow control is the backpressure: a full side stops reading the
+ * other), trailers both ways (gRPC's status lives there, and a Trailers-Only
+ * response stays one HEADERS frame), and resets both ways: a client that resets
+ * its stream resets the upstream one, and an upstream reset reaches the client
+ * with its code.
+ */
+export function relayStreams(downstream: ServerHttp2Stream, upstream: ClientHttp2Stream, endStream: boolean, events: StreamRelayEvents): void {
+  let upstreamError: Error | null = null;
+  let responded = false;
+
+  if (!endStream) {
+    let requestTrailers: IncomingHttpHeaders = {};
+    downstream.once('trailers', (trailers: IncomingHttpHeaders) => (requestTrailers = trailers));
+    upstream.once('wantTrailers', () => upstream.sendTrailers(downstreamH2Headers(requestTrailers)));
+    downstream.pipe(upstream);
+  }
+
+  let responseTrailers: IncomingHttpHeaders = {};
+  upstream.once('trailers', (trailers: IncomingHttpHeaders) => (responseTrailers = trailers));
+  downstream.once('wantTrailers', () => downstream.sendTrailers(downstreamH2Headers(responseTrailers)));
+  upstream.once('response', (headers: IncomingHttpHeaders, flags: number) => {
+    responded = true;
+    events.response(Number(headers[':status']));
+    if (downstream.destroyed) return;
+    // Trailers-Only (gRPC's error answer): the head is the whole response.
+    if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0) {
+      downstream.respond(downstreamH2Headers(headers), { endStream: true });
+      return;
+    }
+    downstream.respond(downstreamH2Headers(headers), { waitForTrailers: true });
+    upstream.pipe(downstream);
+  });
+
+  upstream.on('error', (err: Error) => (upstreamError = err));
+  upstream.once('close', () => {
+    // Closed, or already answered by the proxy itself (a response timeout).
+    if (downstream.destroyed || downstream.closed || (!responded && downstream.headersSent)) return;
+    const code = upstream.rstCode ?? NGHTTP2_NO_ERROR;
+    if (!responded && !isPeerReset(upstreamError) && code !== NGHTTP2_CANCEL) {
+      events.failed(upstreamError ?? Object.assign(new Error('The upstream stream closed before its response.'), { code: 'ECONNRESET' }));
+    } else if (code !== NGHTTP2_NO_ERROR || (upstreamError && !isPeerReset(upstreamError))) {
+      downstream.close(code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code);
+    }
+  });
+  downstream.once('close', () => {
+    // The client reset its stream, or left: the upstream stream goes too.
+    if (!upstream.closed && !upstream.destroyed) upstream.close(NGHTTP2_CANCEL);
+  });
+}

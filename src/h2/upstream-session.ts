@@ -1,0 +1,120 @@
+import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { Connector } from '../upstream/connector.js';
+
+/** What a route's server speaks: an h2 stream to use, or http/1.1 (the route's undici pool then). */
+export type UpstreamStream = ClientHttp2Stream | 'http/1.1';
+
+/**
+ * The h2 side of one route (one host, port, address, identity and trust): one
+ * ClientHttp2Session at a time, its streams shared by every client stream of that
+ * route and never by another route, hence never by another client identity. When
+ * the server picks http/1.1 by ALPN, that is remembered and the route's undici
+ * pool serves it from then on. A session that receives GOAWAY or closes is
+ * replaced by the next request; its open streams finish on it.
+ */
+export class H2Upstream {
+  readonly #makeConnector: () => Connector;
+  #connector: Connector | null = null;
+  readonly #idleMs: number;
+  #session: Promise<ClientHttp2Session | 'http/1.1'> | null = null;
+  /** The session new streams go to, once dialled. */
+  #current: ClientHttp2Session | null = null;
+  #http1 = false;
+  #streams = 0;
+  #closed = false;
+  readonly #open = new Set<ClientHttp2Session>();
+
+  /** `connector` dials the route offering ALPN h2 then http/1.1; made on first use. */
+  constructor(connector: () => Connector, idleMs: number) {
+    this.#makeConnector = connector;
+    this.#idleMs = idleMs;
+  }
+
+  /** Streams in flight: the pool sweeper keeps a busy route. */
+  get busy(): boolean {
+    return this.#streams > 0;
+  }
+
+  /** An h2 session to the route is open: its clients speak h2, an HTTP/1.1 connection dialled ahead would go unused. */
+  get connected(): boolean {
+    return this.#current !== null;
+  }
+
+  /** Opens a stream on the route's session (dialled when there is none), or says the server speaks http/1.1. */
+  async request(headers: OutgoingHttpHeaders, options: { endStream: boolean; waitForTrailers: boolean }): Promise<UpstreamStream> {
+    let session = await this.#ready();
+    // Retired (GOAWAY, close) while this request waited for it: one new session.
+    if (session !== 'http/1.1' && (session.closed || session.destroyed)) {
+      this.#retire(session);
+      session = await this.#ready();
+    }
+    if (session === 'http/1.1') return session;
+    const stream = session.request(headers, options);
+    this.#streams++;
+    stream.once('close', () => this.#streams--);
+    return stream;
+  }
+
+  async #ready(): Promise<ClientHttp2Session | 'http/1.1'> {
+    if (this.#http1) return 'http/1.1';
+    const pending = (this.#session ??= this.#dial());
+    try {
+      return await pending;
+    } catch (err) {
+      if (this.#session === pending) this.#session = null;
+      throw err;
+    }
+  }
+
+  async #dial(): Promise<ClientHttp2Session | 'http/1.1'> {
+    const socket = (await (this.#connector ??= this.#makeConnector()).open()) as TLSSocket;
+    if (socket.alpnProtocol !== 'h2') {
+      // One handshake lost, once per route: its undici pool dials its own.
+      this.#http1 = true;
+      socket.destroy();
+      return 'http/1.1';
+    }
+    const session = http2Connect('https://upstream.invalid', { createConnection: () => socket, settings: { enablePush: false } });
+    this.#open.add(session);
+    this.#current = session;
+    const retire = (): void => this.#retire(session);
+    // Failures reach the streams as their own errors; the session only retires.
+    session.on('error', retire);
+    session.once('goaway', retire);
+    session.once('close', () => {
+      retire();
+      this.#open.delete(session);
+    });
+    // An idle session closes; its streams, if any, finish first.
+    session.setTimeout(this.#idleMs, () => {
+      if (this.#streams === 0) {
+        retire();
+        session.close();
+      }
+    });
+    if (this.#closed) session.destroy();
+    return session;
+  }
+
+  /** New streams go to a new session from now on. */
+  #retire(session: ClientHttp2Session): void {
+    if (this.#current !== session) return;
+    this.#current = null;
+    this.#session = null;
+  }
+
+  /** No new streams; the open ones finish, then the sessions close (GOAWAY). */
+  close(): void {
+    this.#closed = true;
+    this.#session = this.#current = null;
+    for (const session of this.#open) session.close();
+  }
+
+  /** Ends every session at once, its streams reset. */
+  destroy(): void {
+    this.#closed = true;
+    this.#session = this.#current = null;
+    for (const session of this.#open) session.destroy();
+  }
+}

@@ -1,0 +1,84 @@
+import { constants, type IncomingHttpHeaders } from 'node:http2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startH2Setup, type H2Setup } from './fixtures.js';
+
+/** An h2 client connection's limits and timeouts, and h2 requests translated to an HTTP/1.1 server. */
+
+let setup: H2Setup;
+
+beforeAll(async () => {
+  setup = await startH2Setup({
+    // Never answers: for timeouts.response.
+    h2Handler: (stream) => stream.resume(),
+    h1Handler: (req, res, seen) => {
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      req.on('end', () => {
+        res.writeHead(201, { 'content-type': 'application/json', trailer: 'x-digest' });
+        res.write(JSON.stringify({ bytes, headers: req.headers, clientCert: seen.clientCert }));
+        res.addTrailers({ 'x-digest': 'done' });
+        res.end();
+      });
+    },
+    yaml: 'timeouts:\n  handshake: 0.3\n  idle: 1\n  response: 0.5\n',
+  });
+});
+
+afterAll(() => setup?.close());
+
+describe('an h2 client connection', () => {
+  it('is told the stream and header limits', async () => {
+    const session = await setup.client('api.example.com');
+    expect(session.remoteSettings).toMatchObject({ maxConcurrentStreams: 100, maxHeaderListSize: 16 * 1024, enablePush: false });
+  });
+
+  it('is not cut by the request-head deadline (timeouts.handshake), and closes with GOAWAY once idle for timeouts.idle', async () => {
+    const session = await setup.client('a.example.com');
+    // Past timeouts.handshake (0.3 s), before timeouts.idle (1 s): an HTTP/1.1 connection would be gone.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const req = session.request({ ':path': '/after-wait' });
+    req.end();
+    const status = await new Promise<number>((resolve) => req.once('response', (h: IncomingHttpHeaders) => resolve(Number(h[':status']))));
+    req.resume();
+    expect(status).toBe(201);
+    await new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+  });
+
+  it('answers 504 with Proxy-Status when the upstream sends no response head within timeouts.response, and resets its stream', async () => {
+    const session = await setup.client('api.example.com');
+    const req = session.request({ ':path': '/silent' });
+    req.end();
+    const headers = await new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve));
+    req.resume();
+    expect(headers[':status']).toBe(504);
+    expect(headers['proxy-status']).toMatch(/^mtls-proxy; error=http_response_timeout;/);
+    expect(await setup.h2.seen.at(-1)!.closed).toBe(constants.NGHTTP2_CANCEL);
+  });
+});
+
+describe('an h2 request to an HTTP/1.1-only server', () => {
+  it('is sent as HTTP/1.1 with its body streamed, and the chunked trailers come back as h2 trailers', async () => {
+    const session = await setup.client('a.example.com');
+    const req = session.request({ ':path': '/upload?x=1', ':method': 'POST', 'content-type': 'application/octet-stream', te: 'trailers' });
+    req.end(Buffer.alloc(300 * 1024, 1));
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    const [head, trailers] = await Promise.all([
+      new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve)),
+      new Promise<IncomingHttpHeaders>((resolve) => req.once('trailers', resolve)),
+    ]);
+    await new Promise((resolve) => req.once('close', resolve));
+    expect(head[':status']).toBe(201);
+    expect(trailers['x-digest']).toBe('done');
+    const seen = JSON.parse(body) as { bytes: number; headers: IncomingHttpHeaders; clientCert: string };
+    expect(seen.bytes).toBe(300 * 1024);
+    expect(seen.clientCert).toBe(setup.pki.alice.fingerprint256);
+    // Host is the client's :authority, as it sent it.
+    expect(seen.headers).toMatchObject({ host: 'a.example.com:443', 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' });
+    expect(seen.headers.te).toBeUndefined();
+    const request = await setup.proxy.waitForLog('request', (l) => l.path === '/upload');
+    expect(request).toMatchObject({ method: 'POST', status: 201, protocol: 'h2', upstreamProtocol: 'http/1.1' });
+    const tls = setup.proxy.logs('upstream tls').filter((l) => l.host === 'a.example.com');
+    expect(tls.map((l) => l.alpn)).toContain('http/1.1');
+  });
+});

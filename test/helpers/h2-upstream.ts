@@ -1,0 +1,88 @@
+import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+
+export interface SeenH2Stream {
+  headers: IncomingHttpHeaders;
+  /** SHA-256 fingerprint of the client certificate of the stream's connection, or null. */
+  clientCert: string | null;
+  /** The stream's close: its RST_STREAM code (0 for a clean end). */
+  closed: Promise<number>;
+}
+
+export interface TestH2Upstream {
+  readonly port: number;
+  readonly server: Http2SecureServer;
+  readonly seen: SeenH2Stream[];
+  /** Connections whose TLS handshake succeeded so far. */
+  readonly connections: number;
+  /** TCP connections accepted so far, whatever became of their handshake. */
+  readonly tcpConnections: number;
+  close(): Promise<void>;
+}
+
+export interface H2UpstreamOptions {
+  certPem: string;
+  keyPem: string;
+  /** CAs whose client certificates are accepted: one is required. */
+  clientCa: string;
+  /** Answers a stream; by default a JSON body naming the client certificate and the request head. */
+  handler?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, seen: SeenH2Stream) => void;
+}
+
+/**
+ * A real h2-only server (ALPN h2, no HTTP/1.1 fallback) on loopback port 0 that
+ * requires a client certificate and records each stream with the one it got.
+ */
+export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH2Upstream> {
+  const seen: SeenH2Stream[] = [];
+  let connections = 0;
+  let tcpConnections = 0;
+  const server = createSecureServer({
+    cert: options.certPem,
+    key: options.keyPem,
+    ca: options.clientCa,
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
+  server.on('secureConnection', () => connections++);
+  server.on('connection', () => tcpConnections++);
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => {});
+    const socket = stream.session?.socket as TLSSocket | undefined;
+    const entry: SeenH2Stream = {
+      headers,
+      clientCert: socket?.getPeerX509Certificate()?.fingerprint256 ?? null,
+      closed: new Promise((resolve) => stream.once('close', () => resolve(stream.rstCode ?? 0))),
+    };
+    seen.push(entry);
+    if (options.handler) return options.handler(stream, headers, entry);
+    stream.resume();
+    stream.once('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/json' });
+      stream.end(JSON.stringify({ clientCert: entry.clientCert, path: headers[':path'], authority: headers[':authority'] }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const sessions = new Set<import('node:http2').ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    server,
+    seen,
+    get connections() {
+      return connections;
+    },
+    get tcpConnections() {
+      return tcpConnections;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
