@@ -49,13 +49,13 @@ describe('Java HttpClient through the proxy', () => {
     const store = await truststore('mtls-proxy', one.proxy.proxy.context.ca.certPath);
     const { stdout } = await probe(store, 'https://api.example.com/java/httpclient?q=1');
     const [status = '', body = ''] = stdout.split('\n');
-    // HttpClient offers h2 by ALPN; the proxy's leaf answers HTTP/1.1.
-    expect(status).toBe('HTTP_1_1 200');
+    // HttpClient offers h2 by ALPN and the proxy takes it; the upstream here speaks HTTP/1.1.
+    expect(status).toBe('HTTP_2 200');
     const seen = JSON.parse(body) as SeenRequest;
     expect(seen).toMatchObject({ url: '/java/httpclient?q=1', clientCert: one.pki.alice.fingerprint256, servername: 'api.example.com' });
     expect(seen.headers['user-agent']).toMatch(/^Java-http-client\//);
     const line = await one.proxy.waitForLog('request', (l) => l.path === '/java/httpclient');
-    expect(line).toMatchObject({ host: 'api.example.com', status: 200, clientCert: one.pki.alice.fingerprint256 });
+    expect(line).toMatchObject({ host: 'api.example.com', status: 200, clientCert: one.pki.alice.fingerprint256, protocol: 'h2' });
   }, 90_000);
 
   it("fails its own TLS check when the truststore lacks the proxy's CA, and nothing reaches the upstream", async () => {
