@@ -12,3 +12,13 @@ export class IdentityError extends CertificateError {
     this.field = field;
   }
 }
+
+/** Several problems with one identity's files found at once (a missing cert and a missing key). */
+export class IdentityErrors extends CertificateError {
+  readonly errors: readonly IdentityError[];
+
+  constructor(errors: readonly IdentityError[]) {
+    super('ERR_IDENTITY_FILES', errors.map((e) => e.message).join('\n'));
+    this.errors = errors;
+  }
+}

@@ -1,6 +1,6 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { CertificateError } from '../errors.js';
-import { IdentityError, type IdentityField } from './errors.js';
+import { IdentityError, IdentityErrors, type IdentityField } from './errors.js';
 import { readMaterialWithMode, readableByOthersWarning } from './files.js';
 import { parsePrivateKey } from './key.js';
 import { readCertificates } from './pem.js';
@@ -60,10 +60,15 @@ function orderChain(leaf: X509Certificate, others: readonly X509Certificate[]): 
 }
 
 async function loadPem(certFile: string, keyFile: string, passphrase: string | undefined): Promise<KeyAndChain> {
-  const [certificates, keyContent] = await Promise.all([
-    forField('cert', readCertificates(certFile)),
-    forField('key', readMaterialWithMode(keyFile)),
-  ]);
+  // Both files are read before either problem is reported, so that both are, in a fixed order.
+  const [certs, keyRead] = await Promise.allSettled([forField('cert', readCertificates(certFile)), forField('key', readMaterialWithMode(keyFile))]);
+  if (certs.status === 'rejected' && keyRead.status === 'rejected') {
+    const both: unknown[] = [certs.reason, keyRead.reason];
+    throw both.every((e) => e instanceof IdentityError) ? new IdentityErrors(both as IdentityError[]) : both[0];
+  }
+  if (certs.status === 'rejected') throw certs.reason;
+  if (keyRead.status === 'rejected') throw keyRead.reason;
+  const [certificates, keyContent] = [certs.value, keyRead.value];
   const key = parsePrivateKey(keyContent.contents, keyFile, passphrase);
   const [first, ...rest] = certificates as [X509Certificate, ...X509Certificate[]];
   if (!first.checkPrivateKey(key)) {

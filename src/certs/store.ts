@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import { CertificateError, ConfigError, ConfigErrors } from '../errors.js';
 import { loadCaFile } from './ca-bundle.js';
-import { IdentityError } from './errors.js';
+import { IdentityError, IdentityErrors } from './errors.js';
 import { loadClientIdentity, type ClientIdentity } from './identity.js';
 
 /** Every certificate the config names, loaded and checked once. */
@@ -14,15 +14,17 @@ export interface CertificateStore {
   readonly warnings: ReadonlyArray<{ path: string; message: string }>;
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; path: string; error: CertificateError };
+type Problem = { readonly path: string; readonly error: CertificateError };
+type Outcome<T> = { ok: true; value: T } | { ok: false; problems: readonly Problem[] };
 
-/** Settles one load, keeping certificate problems (with their config path) and letting bugs through. */
+/** Settles one load, keeping certificate problems (with their config paths) and letting bugs through. */
 async function attempt<T>(path: string, pending: Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: true, value: await pending };
   } catch (err) {
     if (!(err instanceof CertificateError)) throw err;
-    return { ok: false, path: err instanceof IdentityError ? `${path}.${err.field}` : path, error: err };
+    const errors = err instanceof IdentityErrors ? err.errors : [err];
+    return { ok: false, problems: errors.map((e) => ({ path: e instanceof IdentityError ? `${path}.${e.field}` : path, error: e })) };
   }
 }
 
@@ -51,7 +53,7 @@ export async function loadCertificateStore(config: Config, now: Date = new Date(
   const problems: ConfigError[] = [];
   const take = <T>(outcome: Outcome<T>): T | undefined => {
     if (outcome.ok) return outcome.value;
-    problems.push(new ConfigError(config.file, outcome.path, outcome.error.message, { cause: outcome.error }));
+    for (const { path, error } of outcome.problems) problems.push(new ConfigError(config.file, path, error.message, { cause: error }));
     return undefined;
   };
   const caPems = (outcomes: Array<Outcome<string[]>>): readonly string[] => Object.freeze(outcomes.flatMap((o) => take(o) ?? []));
@@ -67,7 +69,7 @@ export async function loadCertificateStore(config: Config, now: Date = new Date(
       problems.push(new ConfigError(config.file, `clientCertificates[${rule.index}].passphraseFile`, passphraseFileProblem));
     }
     // A key that cannot open without its passphrase says nothing the passphraseFile problem has not.
-    const passphraseOnly = passphraseFileProblem !== undefined && !outcome.ok && outcome.path.endsWith('.passphrase');
+    const passphraseOnly = passphraseFileProblem !== undefined && !outcome.ok && outcome.problems.every((p) => p.path.endsWith('.passphrase'));
     const identity = passphraseOnly ? undefined : take(outcome);
     caByRule.set(rule.index, caPems(ruleCas[i]!));
     if (!identity) return;

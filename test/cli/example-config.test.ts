@@ -21,6 +21,7 @@ function expectedErrors(): string {
   return [
     `upstream.ca[0]: cannot read ${at('certs/internal-root.pem')}: no such file`,
     `clientCertificates[0].cert: cannot read ${at('certs/client.crt')}: no such file`,
+    `clientCertificates[0].key: cannot read ${at('certs/client.key')}: no such file`,
     'clientCertificates[1].passphraseFile: cannot read "/run/secrets/partner_pass": no such file',
     `clientCertificates[1].pfx: cannot read ${at('certs/partner.p12')}: no such file`,
     `clientCertificates[1].ca[0]: cannot read ${at('certs/partner-root.pem')}: no such file`,
