@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -82,11 +83,21 @@ export async function startUpstream(options: UpstreamOptions): Promise<TestUpstr
   };
 }
 
-/** A loopback port nothing listens on: bound, read, then released. */
+/** A loopback port nothing listens on: bound to check it is free, then released. */
 export async function closedPort(): Promise<number> {
-  const spare = createNetServer();
-  await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', resolve));
-  const { port } = spare.address() as AddressInfo;
-  await new Promise<void>((resolve) => spare.close(() => resolve()));
-  return port;
+  // Below the range the kernel hands out for port 0, so that no server a test starts
+  // later (the proxy under test above all) can be given this port.
+  const [low = 32768] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 1024 + Math.floor(Math.random() * (low - 1024));
+    const spare = createNetServer();
+    const free = await new Promise<boolean>((resolve) => {
+      spare.once('error', () => resolve(false));
+      spare.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!free) continue;
+    await new Promise<void>((resolve) => spare.close(() => resolve()));
+    return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
