@@ -4,8 +4,8 @@
  */
 export interface RequestEvent {
   readonly kind: 'request';
-  /** ISO 8601, when the request ended. */
-  readonly time: string;
+  /** When the request ended, in ms since the epoch: formatted by the page, not per request. */
+  readonly time: number;
   readonly id: string;
   readonly method: string;
   readonly host: string;
@@ -24,7 +24,7 @@ export interface RequestEvent {
 
 export interface UpstreamTlsEvent {
   readonly kind: 'upstream tls';
-  readonly time: string;
+  readonly time: number;
   readonly host: string;
   readonly port: number;
   readonly rule: string | null;

@@ -48,5 +48,5 @@ export function logRequest(ctx: ProxyContext, log: Logger, route: UpstreamRoute,
     ...(entry.aborted ? { aborted: true } : {}),
   };
   log.info(fields, 'request');
-  ctx.feed.push({ kind: 'request', time: new Date().toISOString(), ...fields, ...(entry.proxyStatus ? { proxyStatus: entry.proxyStatus } : {}) });
+  ctx.feed.push({ kind: 'request', time: Date.now(), ...fields, ...(entry.proxyStatus ? { proxyStatus: entry.proxyStatus } : {}) });
 }

@@ -242,7 +242,7 @@ function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket,
 function upstreamTlsEvent(route: UpstreamRoute, socket: TLSSocket, clientCert: ClientCertFields | null, serverCert: ServerCertFields | null): UpstreamTlsEvent {
   return {
     kind: 'upstream tls',
-    time: new Date().toISOString(),
+    time: Date.now(),
     host: route.host,
     port: route.port,
     rule: route.rule?.host ?? null,

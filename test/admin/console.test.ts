@@ -156,7 +156,7 @@ describe('the console', () => {
       get({ host: '127.0.0.1', port: setup.proxy.port, path: '/api/events', headers: { authorization: basic(CREDENTIALS) } }, resolve).once('error', reject);
     });
     res.pause();
-    const event = { kind: 'request', time: new Date().toISOString(), id: 'x', method: 'GET', host: 'h', port: 443, path: `/${'p'.repeat(10_000)}`, status: 200, durationMs: 1, rule: null, clientCert: null } as const;
+    const event = { kind: 'request', time: Date.now(), id: 'x', method: 'GET', host: 'h', port: 443, path: `/${'p'.repeat(10_000)}`, status: 200, durationMs: 1, rule: null, clientCert: null } as const;
     // 40 MB offered, far beyond what the loopback socket buffers and the 1 MiB bound hold.
     for (let batch = 0; batch < 40; batch++) {
       for (let i = 0; i < 100; i++) feed.push(event);

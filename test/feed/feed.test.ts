@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ActivityFeed, type FeedEvent } from '../../src/feed/feed.js';
 
 function request(id: number): FeedEvent {
-  return { kind: 'request', time: new Date(0).toISOString(), id: String(id), method: 'GET', host: 'h', port: 443, path: '/', status: 200, durationMs: 1, rule: null, clientCert: null };
+  return { kind: 'request', time: 0, id: String(id), method: 'GET', host: 'h', port: 443, path: '/', status: 200, durationMs: 1, rule: null, clientCert: null };
 }
 
 describe('ActivityFeed', () => {

@@ -54,8 +54,8 @@
     );
   }
 
-  function time(iso) {
-    const d = new Date(iso);
+  function time(ms) {
+    const d = new Date(ms);
     return `${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
   }
 
