@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, STACK_FRAME, tempDir, type CliResult } from '../helpers/cli.js';
+import { CLI_PATH, runCli, STACK_FRAME, tempDir, type CliResult } from '../helpers/cli.js';
 import { makeCa, writeFiles } from '../helpers/pki.js';
 import { BOB_PASS, CAROL_PASS, configYaml, DAVE_PASS, writeCliPki } from './fixtures.js';
 
@@ -35,9 +35,12 @@ function expectConfigError(result: CliResult): string[] {
 
 const NOBODY = { uid: 65534, gid: 65534 };
 
-/** Lets another user read every file below `folder`, write in it (check tests where the CA could go), and reach it. */
+/** Lets another user read every file below `folder`, write in it (check tests where the CA could go), and reach it and the built CLI. */
 function openUpForNobody(folder: string): void {
-  for (let up = path.dirname(folder); up !== path.dirname(up); up = path.dirname(up)) chmodSync(up, statSync(up).mode | 0o055);
+  // The built CLI too: a checkout in a mktemp -d folder (mode 0700) is closed to others.
+  for (const start of [folder, CLI_PATH]) {
+    for (let up = path.dirname(start); up !== path.dirname(up); up = path.dirname(up)) chmodSync(up, statSync(up).mode | 0o055);
+  }
   chmodSync(folder, 0o777);
   for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
     const file = path.join(entry.parentPath, entry.name);
