@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCli, tempDir } from '../test/helpers/cli.js';
-import { collectGarbage, INSPECT_ON_LOOPBACK } from '../test/helpers/inspector.js';
+import { heapUsedAfterGc, INSPECT_ON_LOOPBACK } from '../test/helpers/inspector.js';
 import { makeCa, makeClientCert, makeServerCert, writeFiles } from '../test/helpers/pki.js';
 import { httpsViaProxy } from '../test/helpers/proxy-client.js';
 import { startUpstream } from '../test/helpers/upstream.js';
@@ -52,7 +52,7 @@ try {
   const reading = async (label: string): Promise<string> => {
     await sleep(SETTLE_MS);
     const raw = rssKiB(pid);
-    await collectGarbage(cli.stderr());
+    await heapUsedAfterGc(cli.stderr());
     return `${label.padEnd(18)} ${(raw / 1024).toFixed(1)} MiB RSS, ${(rssKiB(pid) / 1024).toFixed(1)} MiB after a GC`;
   };
   const readings = [await reading('before')];

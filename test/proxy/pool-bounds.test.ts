@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, tempDir, type RunningCli } from '../helpers/cli.js';
-import { collectGarbage, INSPECT_ON_LOOPBACK } from '../helpers/inspector.js';
+import { heapUsedAfterGc, INSPECT_ON_LOOPBACK } from '../helpers/inspector.js';
 
 /** Distinct upstream names asked for, each a pool of its own. */
 const NAMES = 20_000;
@@ -68,19 +68,21 @@ describe('upstream pools', () => {
     // Past timeouts.idle and a sweep: the warm-up's pools are gone too. (The config
     // loader's child process starts an inspector too, after the proxy's.)
     await sleep(2500);
-    await collectGarbage(cli.stderr());
-    const baseline = rssKiB(pid);
+    const baseline = { heap: await heapUsedAfterGc(cli.stderr()), rss: rssKiB(pid) };
     await requestNames(proxyPort, WARM_UP, NAMES);
-    const peak = rssKiB(pid);
-    // Past timeouts.idle and a sweep; freed pages go back to the system over a few GCs.
-    let after = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 6 && after > baseline * 1.2; i++) {
-      await sleep(i === 0 ? 2500 : 500);
-      await collectGarbage(cli.stderr());
-      after = rssKiB(pid);
-    }
-    console.log(`proxy RSS: ${baseline} KiB at the baseline, ${peak} KiB after ${NAMES} names, ${after} KiB once their pools were idle`);
-    expect(after).toBeLessThanOrEqual(baseline * 1.2);
+    const peak = { heap: await heapUsedAfterGc(cli.stderr()), rss: rssKiB(pid) };
+    // Past timeouts.idle and a sweep, the pools are gone: what the heap still holds after
+    // a collection is back near the baseline. RSS is reported, and only bounded loosely:
+    // malloc keeps freed pages for reuse, so it comes down late and by a varying amount.
+    await sleep(2500);
+    const after = { heap: await heapUsedAfterGc(cli.stderr()), rss: rssKiB(pid) };
+    const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+    console.log(
+      `proxy heap after GC: ${mib(baseline.heap)} MiB at the baseline, ${mib(peak.heap)} MiB after ${NAMES} names, ${mib(after.heap)} MiB once their pools were idle; ` +
+        `RSS ${baseline.rss}, ${peak.rss}, ${after.rss} KiB`,
+    );
+    expect(after.heap).toBeLessThanOrEqual(baseline.heap * 1.2);
+    expect(after.rss).toBeLessThanOrEqual(baseline.rss * 1.5);
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
   }, 120_000);
