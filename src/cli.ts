@@ -1,16 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseCli, type CliArgs } from './cli/args.js';
-import { caCommand } from './cli/ca.js';
-import { checkCommand } from './cli/check.js';
-import { demoCommand } from './cli/demo.js';
-import { envCommand } from './cli/env.js';
 import { reportError } from './cli/errors.js';
-import { matchCommand } from './cli/match.js';
-import { probeCommand } from './cli/probe.js';
-import { runCommand } from './cli/run.js';
-import { startCommand } from './cli/start.js';
-import { trustCommand } from './cli/trust.js';
 import { USAGE } from './cli/usage.js';
 
 function version(): string {
@@ -18,6 +9,8 @@ function version(): string {
   return pkg.version;
 }
 
+// Each command is loaded when it runs: `start` stays free of what only other commands
+// use (the config parser and validator run in a child process), which is resident memory.
 async function run(args: CliArgs): Promise<number> {
   switch (args.command) {
     case 'help':
@@ -27,24 +20,24 @@ async function run(args: CliArgs): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return 0;
     case 'start':
-      return startCommand(args);
+      return (await import('./cli/start.js')).startCommand(args);
     case 'check':
-      return checkCommand(args);
+      return (await import('./cli/check.js')).checkCommand(args);
     case 'match':
-      return matchCommand(args);
+      return (await import('./cli/match.js')).matchCommand(args);
     case 'probe':
-      return probeCommand(args);
+      return (await import('./cli/probe.js')).probeCommand(args);
     case 'ca':
-      return caCommand(args);
+      return (await import('./cli/ca.js')).caCommand(args);
     case 'demo':
-      return demoCommand();
+      return (await import('./cli/demo.js')).demoCommand();
     case 'env':
-      return envCommand(args);
+      return (await import('./cli/env.js')).envCommand(args);
     case 'run':
-      return runCommand(args);
+      return (await import('./cli/run.js')).runCommand(args);
     case 'trust':
     case 'untrust':
-      return trustCommand(args);
+      return (await import('./cli/trust.js')).trustCommand(args);
   }
 }
 
