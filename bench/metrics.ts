@@ -6,6 +6,7 @@ export type MetricKey =
   | 'newConnRps'
   | 'latencyP50Ms'
   | 'latencyP99Ms'
+  | 'firstHostMs'
   | 'firstHostExtraMs'
   | 'burstDelayMs'
   | 'downloadMBps'
@@ -29,6 +30,7 @@ export function metricDefinitions(options: { downloadMiB: number; idleConnection
     { key: 'newConnRps', label: 'new connection per request, 10 concurrent, req/s', decimals: 0, ratio: true },
     { key: 'latencyP50Ms', label: 'latency at 1 concurrent, p50 ms', decimals: 2, ratio: false },
     { key: 'latencyP99Ms', label: 'latency at 1 concurrent, p99 ms', decimals: 2, ratio: false },
+    { key: 'firstHostMs', label: 'first request to a never-seen host, ms', decimals: 1, ratio: true },
     { key: 'firstHostExtraMs', label: 'first request to a never-seen host, extra ms', decimals: 1, ratio: false },
     { key: 'burstDelayMs', label: '10 never-seen hosts at once: delay to a cached host, ms', decimals: 1, ratio: false },
     { key: 'downloadMBps', label: `${download} download, MB/s`, decimals: 0, ratio: true },

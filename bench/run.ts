@@ -64,7 +64,10 @@ function chosenScenarios(options: BenchOptions): typeof SCENARIOS {
 /** Prints the table, the notes and the targets' verdicts, and writes the JSON. */
 function report(options: BenchOptions, upstreamLabel: string, lineup: Lineup, results: Results, settings: BenchSettings): void {
   const metrics = metricDefinitions({ downloadMiB: options.downloadMiB, idleConnections: options.idleConnections });
-  const targets = evaluateTargets((metric, peer) => results.median(metric, peer));
+  const targets = evaluateTargets({
+    median: (metric, peer) => results.median(metric, peer),
+    samples: (metric, peer) => results.get(metric, peer)?.samples ?? [],
+  });
   const table = renderTable(metrics, lineup.columns, results, targets);
   const notes = renderNotes(metrics, lineup.columns, results);
   const durationS = Math.round((Date.now() - started) / 1000);
