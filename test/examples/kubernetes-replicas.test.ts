@@ -5,7 +5,7 @@
  * test needs changes: the mount paths gain that folder, the proxy listens on a free
  * loopback port, and the upstream section sends the config's hosts to a local server.
  */
-import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -23,8 +23,29 @@ let remove: () => void;
 let proxyCa: TestCert;
 let upstream: TestUpstream;
 let before: string[];
+let configFile: string;
+const readOnlyFolders: string[] = [];
 const replicas: RunningCli[] = [];
 const ports: number[] = [];
+
+/**
+ * A volume laid out as the kubelet writes Secret and ConfigMap volumes: the files in a
+ * timestamped folder, `..data` a link to it, each key a link through `..data` (an update
+ * swaps `..data`); the files at the volume's mode, in folders nobody may write into.
+ */
+function mountVolume(dir: string, files: Record<string, string | Buffer>, mode: number): void {
+  const data = '..2026_01_01_00_00_00.000000001';
+  writeFiles(path.join(dir, data), files);
+  symlinkSync(data, path.join(dir, '..data'));
+  for (const key of Object.keys(files)) {
+    chmodSync(path.join(dir, data, key), mode);
+    symlinkSync(path.join('..data', key), path.join(dir, key));
+  }
+  for (const folder of [path.join(dir, data), dir]) {
+    chmodSync(folder, 0o555);
+    readOnlyFolders.push(folder);
+  }
+}
 
 /** Every file and folder under `dir` with its size, mode and modification time. */
 function snapshot(dir: string): string[] {
@@ -55,17 +76,9 @@ beforeAll(async () => {
       'partner-client.pass': `${P12_PASS}\n`,
     },
   };
-  const template = deployment.spec.template;
-  const mounts = (proxyContainer.volumeMounts ?? []).map((mount) => {
-    const volume = template.spec.volumes!.find((v) => v.name === mount.name)!;
-    const source = sourceOf(volume);
-    const files = source.kind === 'Secret' ? secrets[source.name]! : find<ConfigMap>('ConfigMap', source.name).data;
-    writeFiles(path.join(root, mount.mountPath), files);
-    // The kubelet's default mode for a volume's files is 0644.
-    return { path: mount.mountPath, mode: (volume.secret ?? volume.configMap)?.defaultMode ?? 0o644 };
-  });
-
-  const config = parse(mounts.reduce((text, mount) => text.replaceAll(`${mount.path}/`, `${root}${mount.path}/`), proxyConfigText())) as Record<string, unknown>;
+  // The config, with the mount paths moved under the temp folder and the test's changes.
+  const mountPaths = (proxyContainer.volumeMounts ?? []).map((mount) => mount.mountPath);
+  const config = parse(mountPaths.reduce((text, mount) => text.replaceAll(`${mount}/`, `${root}${mount}/`), proxyConfigText())) as Record<string, unknown>;
   config.listen = { host: '127.0.0.1', port: 0, allow: ['127.0.0.1/32'] };
   const upstreamRoot = path.join(root, 'test-upstream-ca.pem');
   writeFileSync(upstreamRoot, serverCa.certPem);
@@ -73,14 +86,16 @@ beforeAll(async () => {
     ca: [upstreamRoot],
     resolve: { 'api.example.com:443': `127.0.0.1:${upstream.port}`, 'eu.partner.example.org:443': `127.0.0.1:${upstream.port}` },
   };
-  const configFile = path.join(root, 'etc/mtls-proxy/config.yaml');
-  writeFileSync(configFile, stringify(config));
 
-  // As the kubelet mounts them: files at the volume's mode, folders nobody writes into.
-  for (const mount of mounts) {
-    for (const name of readdirSync(path.join(root, mount.path))) chmodSync(path.join(root, mount.path, name), mount.mode);
-    chmodSync(path.join(root, mount.path), 0o555);
+  const template = deployment.spec.template;
+  for (const mount of proxyContainer.volumeMounts ?? []) {
+    const volume = template.spec.volumes!.find((v) => v.name === mount.name)!;
+    const source = sourceOf(volume);
+    const files = source.kind === 'Secret' ? secrets[source.name]! : { ...find<ConfigMap>('ConfigMap', source.name).data, 'config.yaml': stringify(config) };
+    // The kubelet's default mode for a volume's files is 0644.
+    mountVolume(path.join(root, mount.mountPath), files, (volume.secret ?? volume.configMap)?.defaultMode ?? 0o644);
   }
+  configFile = path.join(root, 'etc/mtls-proxy/config.yaml');
   before = snapshot(root);
 
   for (let i = 0; i < 2; i++) {
@@ -97,7 +112,7 @@ afterAll(async () => {
   }
   await upstream?.close();
   // Folders at 0555 are closed to removal by anyone but root.
-  if (root) for (const mount of proxyContainer.volumeMounts ?? []) chmodSync(path.join(root, mount.mountPath), 0o755);
+  for (const folder of readOnlyFolders) chmodSync(folder, 0o755);
   remove?.();
 });
 

@@ -187,8 +187,8 @@ describe('the Kubernetes example', () => {
     };
     const { requests = {}, limits = {} } = proxyContainer.resources ?? {};
     expect(requests.cpu).toMatch(/^\d+m$/);
-    // BENCHMARKS.md: 60-62 MiB at start, up to 222 MiB during a 1 GiB download.
-    expect(mebibytes(requests.memory)).toBeGreaterThanOrEqual(64);
+    // The figures deployment.yaml cites: about 180 MiB under mixed traffic on Node 24, up to 222 MiB during a 1 GiB download.
+    expect(mebibytes(requests.memory)).toBeGreaterThanOrEqual(180);
     expect(mebibytes(limits.memory)).toBeGreaterThan(222);
   });
 
