@@ -1,8 +1,8 @@
 /**
  * Two replicas of the Kubernetes example, without a cluster: the built CLI started twice
- * with the ConfigMap's config, reading the files the Secrets would mount (mode 0440, in
- * folders nobody may write) from a temp folder standing for the pod's root. Only what a
- * test needs changes: the mount paths gain that folder, the proxy listens on a free
+ * with the ConfigMap's config, reading the files the ConfigMap and the Secrets would
+ * mount, laid out as the kubelet lays them out, under a temp folder standing for the
+ * pod's root. Only what a test needs changes: the mount paths gain that folder, the proxy listens on a free
  * loopback port, and the upstream section sends the config's hosts to a local server.
  */
 import { chmodSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,6 @@ let remove: () => void;
 let proxyCa: TestCert;
 let upstream: TestUpstream;
 let before: string[];
-let configFile: string;
 const readOnlyFolders: string[] = [];
 const replicas: RunningCli[] = [];
 const ports: number[] = [];
@@ -95,7 +94,7 @@ beforeAll(async () => {
     // The kubelet's default mode for a volume's files is 0644.
     mountVolume(path.join(root, mount.mountPath), files, (volume.secret ?? volume.configMap)?.defaultMode ?? 0o644);
   }
-  configFile = path.join(root, 'etc/mtls-proxy/config.yaml');
+  const configFile = path.join(root, 'etc/mtls-proxy/config.yaml');
   before = snapshot(root);
 
   for (let i = 0; i < 2; i++) {
