@@ -118,7 +118,8 @@ afterAll(async () => {
 describe('two replicas of the Kubernetes example', () => {
   it('both present the brought CA from the Secret, which a client trusts alone', async () => {
     for (const port of ports) {
-      expect(await adminGet(port, '/healthz')).toMatchObject({ status: 200, body: '{"status":"ok"}' });
+      // As the kubelet's httpGet probe asks: Host is the pod's address and port.
+      expect(await adminGet(port, '/healthz', ['Host: 10.244.1.7:8080'])).toMatchObject({ status: 200, body: '{"status":"ok"}' });
       expect((await adminGet(port, '/ca.crt')).body).toBe(proxyCa.certPem);
       const res = await httpsViaProxy({ proxyPort: port, authority: 'api.example.com:443', ca: proxyCa.certPem, path: '/from-a-replica' });
       expect(res.status).toBe(200);
