@@ -40,6 +40,7 @@ function portNumber(container: Container, port: number | string | undefined): nu
   return typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
 }
 
+/** Whether a selector's labels pick pods with these labels; an empty one, which picks every pod, never counts. */
 function isSubset(labels: Record<string, string>, of: Record<string, string>): boolean {
   return Object.keys(labels).length > 0 && Object.entries(labels).every(([key, value]) => of[key] === value);
 }
