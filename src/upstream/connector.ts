@@ -218,6 +218,11 @@ interface TlsFields {
   trust: string;
 }
 
+/** The HTTP protocol the server chose by ALPN; a server that chose none speaks http/1.1. */
+function negotiatedProtocol(socket: TLSSocket): 'h2' | 'http/1.1' {
+  return socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1';
+}
+
 function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket, fields: TlsFields): void {
   logger.info(
     {
@@ -230,9 +235,8 @@ function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket,
       trust: fields.trust,
       authorized: socket.authorized,
       ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
-      protocol: socket.getProtocol(),
-      // What the server chose by ALPN: h2 or http/1.1 (false when it chose nothing).
-      alpn: socket.alpnProtocol,
+      protocol: negotiatedProtocol(socket),
+      tlsVersion: socket.getProtocol(),
       reused: socket.isSessionReused(),
     },
     'upstream tls',
@@ -250,7 +254,8 @@ function upstreamTlsEvent(route: UpstreamRoute, socket: TLSSocket, clientCert: C
     serverCert: serverCert && { subject: serverCert.subject, fingerprint256: serverCert.fingerprint256 },
     authorized: socket.authorized,
     ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
-    protocol: socket.getProtocol(),
+    protocol: negotiatedProtocol(socket),
+    tlsVersion: socket.getProtocol(),
     reused: socket.isSessionReused(),
   };
 }

@@ -79,6 +79,6 @@ describe('an h2 request to an HTTP/1.1-only server', () => {
     const request = await setup.proxy.waitForLog('request', (l) => l.path === '/upload');
     expect(request).toMatchObject({ method: 'POST', status: 201, protocol: 'h2', upstreamProtocol: 'http/1.1' });
     const tls = setup.proxy.logs('upstream tls').filter((l) => l.host === 'a.example.com');
-    expect(tls.map((l) => l.alpn)).toContain('http/1.1');
+    expect(tls.map((l) => l.protocol)).toContain('http/1.1');
   });
 });
