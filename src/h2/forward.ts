@@ -24,6 +24,7 @@ export function forwardH2(target: InterceptedTarget, downstream: ServerHttp2Stre
   const id = newRequestId();
   const endStream = downstream.endAfterHeaders;
   let status: number | null = null;
+  let proxyStatus: string | undefined;
   let upstreamProtocol: 'h2' | 'http/1.1' | null = null;
 
   let cancelUpstream = (): void => {};
@@ -39,10 +40,13 @@ export function forwardH2(target: InterceptedTarget, downstream: ServerHttp2Stre
     },
     failed: (err) => {
       clearTimeout(responseTimeout);
-      if (downstream.headersSent || downstream.destroyed) return;
+      if (downstream.destroyed || downstream.closed) return;
       const failure = upstreamFailure(ctx, log, route, err);
+      proxyStatus = proxyStatusHeader(failure);
+      // The client must see a broken response, never a clean-looking end.
+      if (downstream.headersSent) return downstream.close(constants.NGHTTP2_INTERNAL_ERROR);
       status = failure.status;
-      respondOnStream(downstream, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
+      respondOnStream(downstream, failure.status, failure.sentence, { 'proxy-status': proxyStatus });
     },
   };
   downstream.once('close', () => {
@@ -54,6 +58,7 @@ export function forwardH2(target: InterceptedTarget, downstream: ServerHttp2Stre
       status: downstream.headersSent ? status : null,
       startedAt,
       aborted: downstream.rstCode !== constants.NGHTTP2_NO_ERROR || !downstream.writableFinished,
+      proxyStatus,
       protocol: 'h2',
       ...(upstreamProtocol === null ? {} : { upstreamProtocol }),
     });

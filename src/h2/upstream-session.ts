@@ -1,5 +1,6 @@
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import { MtlsProxyError } from '../errors.js';
 import type { Connector } from '../upstream/connector.js';
 
 /** What a route's server speaks: an h2 stream to use, or http/1.1 (the route's undici pool then). */
@@ -75,6 +76,10 @@ export class H2Upstream {
       socket.destroy();
       return 'http/1.1';
     }
+    // Registered before the session's own listener: a connection lost under open
+    // streams would have them closed as cancelled, like a server's own CANCEL;
+    // failed with this error instead, the client gets a 502 or an INTERNAL_ERROR reset.
+    socket.once('close', () => session.destroy(new MtlsProxyError('ECONNRESET', 'The upstream connection closed with streams still open.')));
     const session = http2Connect('https://upstream.invalid', { createConnection: () => socket, settings: { enablePush: false } });
     this.#open.add(session);
     this.#current = session;

@@ -73,6 +73,10 @@ export function createConnector(options: ConnectorOptions): Connector {
       throw withheld;
     }
     const tcp = await dialTcp(route.tcp, options.connectTimeoutMs, label);
+    // Tunnels relay half-closes; an HTTP connection never half-closes, and an h2
+    // session learns of a server's FIN only from the socket's close, which a
+    // half-open socket (and the TLS socket made on it) never reaches by itself.
+    tcp.allowHalfOpen = false;
     metrics.trackOpen('upstream', tcp);
     if (!route.tls) {
       started?.();

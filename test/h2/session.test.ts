@@ -11,6 +11,11 @@ beforeAll(async () => {
     // Never answers: for timeouts.response.
     h2Handler: (stream) => stream.resume(),
     h1Handler: (req, res, seen) => {
+      if (req.url === '/die-mid-body') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('partial', () => req.socket.destroy());
+        return;
+      }
       let bytes = 0;
       req.on('data', (chunk: Buffer) => (bytes += chunk.length));
       req.on('end', () => {
@@ -80,5 +85,22 @@ describe('an h2 request to an HTTP/1.1-only server', () => {
     expect(request).toMatchObject({ method: 'POST', status: 201, protocol: 'h2', upstreamProtocol: 'http/1.1' });
     const tls = setup.proxy.logs('upstream tls').filter((l) => l.host === 'a.example.com');
     expect(tls.map((l) => l.protocol)).toContain('http/1.1');
+  });
+
+  it('resets the client stream when the server connection dies mid-body, and logs the request aborted', async () => {
+    const session = await setup.client('a.example.com');
+    const req = session.request({ ':path': '/die-mid-body' });
+    req.on('error', () => {});
+    req.end();
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    const head = await new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve));
+    await new Promise((resolve) => req.once('close', resolve));
+    expect(head[':status']).toBe(200);
+    expect(body).toBe('partial');
+    expect(req.rstCode).toBe(constants.NGHTTP2_INTERNAL_ERROR);
+    const request = await setup.proxy.waitForLog('request', (l) => l.path === '/die-mid-body');
+    expect(request).toMatchObject({ status: 200, aborted: true, protocol: 'h2', upstreamProtocol: 'http/1.1' });
+    expect(setup.proxy.logs('upstream error').some((l) => l.host === 'a.example.com')).toBe(true);
   });
 });

@@ -36,6 +36,11 @@ beforeAll(async () => {
         // Trailers awaited, so that close() does not send END_STREAM before its RST_STREAM.
         stream.respond({ ':status': 200 }, { waitForTrailers: true });
         stream.write('partial', () => stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM));
+      } else if (path === '/die-after-head') {
+        stream.respond({ ':status': 200 });
+        stream.write('partial', () => seen.dropConnection());
+      } else if (path === '/die-before-head') {
+        seen.dropConnection();
       } else if (path === '/refuse') {
         stream.close(constants.NGHTTP2_REFUSED_STREAM);
       } else if (path === '/wait') {
@@ -117,6 +122,27 @@ describe('h2 streams through the proxy', () => {
     expect(after).toMatchObject({ body: 'partial', rstCode: constants.NGHTTP2_ENHANCE_YOUR_CALM });
     const before = await get(session, '/refuse');
     expect(before.rstCode).toBe(constants.NGHTTP2_REFUSED_STREAM);
+  });
+
+  it('resets the client stream when the upstream connection dies after the head, and the next stream opens a new session', async () => {
+    const session = await h2Client('api.example.com');
+    const a = await get(session, '/die-after-head');
+    expect(a).toMatchObject({ body: 'partial', rstCode: constants.NGHTTP2_INTERNAL_ERROR });
+    expect(a.headers[':status']).toBe(200);
+    const request = await proxy.waitForLog('request', (l) => l.path === '/die-after-head');
+    expect(request).toMatchObject({ status: 200, aborted: true, protocol: 'h2', upstreamProtocol: 'h2' });
+    expect(await proxy.waitForLog('upstream error', (l) => l.host === 'api.example.com')).toMatchObject({ code: 'ECONNRESET' });
+    const before = upstream.connections;
+    expect(JSON.parse((await get(session, '/')).body)).toMatchObject({ clientCert: pki.alice.fingerprint256 });
+    expect(upstream.connections).toBe(before + 1);
+  });
+
+  it('answers 502 with Proxy-Status when the upstream connection dies before the head', async () => {
+    const a = await get(await h2Client('api.example.com'), '/die-before-head');
+    expect(a.headers[':status']).toBe(502);
+    expect(a.headers['proxy-status']).toBe('mtls-proxy; error=connection_terminated; details="ECONNRESET"');
+    const request = await proxy.waitForLog('request', (l) => l.path === '/die-before-head');
+    expect(request).toMatchObject({ status: 502, protocol: 'h2' });
   });
 
   it('resets the upstream stream when the client resets its own', async () => {

@@ -1,4 +1,4 @@
-import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
@@ -8,6 +8,8 @@ export interface SeenH2Stream {
   clientCert: string | null;
   /** The stream's close: its RST_STREAM code (0 for a clean end). */
   closed: Promise<number>;
+  /** Destroys the stream's connection as a crash would: no GOAWAY, no RST_STREAM. */
+  dropConnection(): void;
 }
 
 export interface TestH2Upstream {
@@ -45,6 +47,13 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
     requestCert: true,
     rejectUnauthorized: true,
   });
+  // A session hides its socket from destroy(): each is kept here, made before its session.
+  const rawSockets = new WeakMap<Http2Session, TLSSocket>();
+  let handshaken: TLSSocket | null = null;
+  server.prependListener('secureConnection', (socket: TLSSocket) => (handshaken = socket));
+  server.on('session', (session) => {
+    if (handshaken) rawSockets.set(session, handshaken);
+  });
   server.on('secureConnection', () => connections++);
   server.on('connection', () => tcpConnections++);
   server.on('stream', (stream, headers) => {
@@ -54,6 +63,7 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
       headers,
       clientCert: socket?.getPeerX509Certificate()?.fingerprint256 ?? null,
       closed: new Promise((resolve) => stream.once('close', () => resolve(stream.rstCode ?? 0))),
+      dropConnection: () => rawSockets.get(stream.session!)?.destroy(),
     };
     seen.push(entry);
     if (options.handler) return options.handler(stream, headers, entry);
@@ -64,7 +74,7 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const sessions = new Set<import('node:http2').ServerHttp2Session>();
+  const sessions = new Set<Http2Session>();
   server.on('session', (s) => {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
