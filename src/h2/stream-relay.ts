@@ -24,14 +24,18 @@ function isPeerReset(err: Error | null): boolean {
  * its stream resets the upstream one, and an upstream reset reaches the client
  * with its code.
  */
-export function relayStreams(downstream: ServerHttp2Stream, upstream: ClientHttp2Stream, endStream: boolean, events: StreamRelayEvents): void {
+export function relayStreams(
+  downstream: ServerHttp2Stream,
+  upstream: ClientHttp2Stream,
+  /** The client's trailers once its body ended; null when the request had no body. */
+  requestTrailers: (() => IncomingHttpHeaders) | null,
+  events: StreamRelayEvents,
+): void {
   let upstreamError: Error | null = null;
   let responded = false;
 
-  if (!endStream) {
-    let requestTrailers: IncomingHttpHeaders = {};
-    downstream.once('trailers', (trailers: IncomingHttpHeaders) => (requestTrailers = trailers));
-    upstream.once('wantTrailers', () => upstream.sendTrailers(downstreamH2Headers(requestTrailers)));
+  if (requestTrailers) {
+    upstream.once('wantTrailers', () => upstream.sendTrailers(downstreamH2Headers(requestTrailers())));
     downstream.pipe(upstream);
   }
 

@@ -93,6 +93,11 @@ export class UpstreamPools {
     return this.#entry(route).pool;
   }
 
+  /** The route's HTTP/1.1 connector, for a request its pool cannot send (one with trailers). */
+  connector(route: UpstreamRoute): Connector {
+    return this.#entry(route).connector;
+  }
+
   /** The route's h2 upstream: the same route key, hence the same identity, as its pool. */
   h2(route: UpstreamRoute): H2Upstream {
     return this.#entry(route).h2;

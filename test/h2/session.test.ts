@@ -1,4 +1,4 @@
-import { constants, type IncomingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startH2Setup, type H2Setup } from './fixtures.js';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
       req.on('data', (chunk: Buffer) => (bytes += chunk.length));
       req.on('end', () => {
         res.writeHead(201, { 'content-type': 'application/json', trailer: 'x-digest' });
-        res.write(JSON.stringify({ bytes, headers: req.headers, clientCert: seen.clientCert }));
+        res.write(JSON.stringify({ bytes, headers: req.headers, trailers: req.trailers, clientCert: seen.clientCert }));
         res.addTrailers({ 'x-digest': 'done' });
         res.end();
       });
@@ -61,18 +61,24 @@ describe('an h2 client connection', () => {
   });
 });
 
+/** The head, body and trailers of an answer that has trailers, once its stream closed. */
+async function answerWithTrailers(req: ClientHttp2Stream): Promise<{ head: IncomingHttpHeaders; body: string; trailers: IncomingHttpHeaders }> {
+  let body = '';
+  req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+  const [head, trailers] = await Promise.all([
+    new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve)),
+    new Promise<IncomingHttpHeaders>((resolve) => req.once('trailers', resolve)),
+    new Promise((resolve) => req.once('close', resolve)),
+  ]);
+  return { head, body, trailers };
+}
+
 describe('an h2 request to an HTTP/1.1-only server', () => {
   it('is sent as HTTP/1.1 with its body streamed, and the chunked trailers come back as h2 trailers', async () => {
     const session = await setup.client('a.example.com');
     const req = session.request({ ':path': '/upload?x=1', ':method': 'POST', 'content-type': 'application/octet-stream', te: 'trailers' });
     req.end(Buffer.alloc(300 * 1024, 1));
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    const [head, trailers] = await Promise.all([
-      new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve)),
-      new Promise<IncomingHttpHeaders>((resolve) => req.once('trailers', resolve)),
-    ]);
-    await new Promise((resolve) => req.once('close', resolve));
+    const { head, body, trailers } = await answerWithTrailers(req);
     expect(head[':status']).toBe(201);
     expect(trailers['x-digest']).toBe('done');
     const seen = JSON.parse(body) as { bytes: number; headers: IncomingHttpHeaders; clientCert: string };
@@ -102,5 +108,28 @@ describe('an h2 request to an HTTP/1.1-only server', () => {
     const request = await setup.proxy.waitForLog('request', (l) => l.path === '/die-mid-body');
     expect(request).toMatchObject({ status: 200, aborted: true, protocol: 'h2', upstreamProtocol: 'http/1.1' });
     expect(setup.proxy.logs('upstream error').some((l) => l.host === 'a.example.com')).toBe(true);
+  });
+
+  it('sends request trailers the client declared as chunked trailers, on a connection with the client certificate', async () => {
+    const session = await setup.client('a.example.com');
+    const req = session.request(
+      { ':path': '/with-trailers', ':method': 'POST', 'content-length': '10', trailer: 'x-checksum', te: 'trailers' },
+      { waitForTrailers: true },
+    );
+    req.once('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'c0ffee', 'content-type': 'text/evil' }));
+    req.end(Buffer.alloc(10, 1));
+    const { head, body, trailers } = await answerWithTrailers(req);
+    expect(head[':status']).toBe(201);
+    expect(trailers['x-digest']).toBe('done');
+    const seen = JSON.parse(body) as { bytes: number; headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders; clientCert: string };
+    expect(seen.bytes).toBe(10);
+    expect(seen.clientCert).toBe(setup.pki.alice.fingerprint256);
+    expect(seen.trailers).toEqual({ 'x-checksum': 'c0ffee' });
+    // Chunked, so no length; the Trailer field names what follows the body.
+    expect(seen.headers).toMatchObject({ host: 'a.example.com:443', 'transfer-encoding': 'chunked', trailer: 'x-checksum' });
+    expect(seen.headers['content-length']).toBeUndefined();
+    const request = await setup.proxy.waitForLog('request', (l) => l.path === '/with-trailers');
+    expect(request).toMatchObject({ method: 'POST', status: 201, protocol: 'h2', upstreamProtocol: 'http/1.1' });
+    expect(request.aborted).toBeUndefined();
   });
 });

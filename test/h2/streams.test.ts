@@ -49,6 +49,14 @@ beforeAll(async () => {
       } else if (path === '/goaway') {
         stream.respond({ ':status': 200 });
         stream.end('bye', () => stream.session?.close());
+      } else if (path === '/echo-trailers') {
+        let trailers: IncomingHttpHeaders = {};
+        stream.once('trailers', (received: IncomingHttpHeaders) => (trailers = received));
+        stream.resume();
+        stream.once('end', () => {
+          stream.respond({ ':status': 200 });
+          stream.end(JSON.stringify({ trailers }));
+        });
       } else if (path === '/echo') {
         let bytes = 0;
         stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
@@ -62,7 +70,7 @@ beforeAll(async () => {
         stream.end(JSON.stringify({ clientCert: seen.clientCert, te: headers.te ?? null }));
       }
     },
-    resolve: (h2Port) => `    "b.example.com:443": "127.0.0.1:${h2Port}"\n    "other.example.com:443": "127.0.0.1:${closedPort}"\n`,
+    resolve: (h2Port) => `    "b.example.com:443": "127.0.0.1:${h2Port}"\n    "trailers.example.com:443": "127.0.0.1:${h2Port}"\n    "other.example.com:443": "127.0.0.1:${closedPort}"\n`,
     rules: (p) => ruleYaml(p, 'api.example.com', 'alice') + ruleYaml(p, '*.example.com', 'bob'),
   });
   ({ pki, proxy, h2: upstream } = setup);
@@ -114,6 +122,15 @@ describe('h2 streams through the proxy', () => {
     expect(a).toMatchObject({ headOnly: false, body: 'body', rstCode: 0 });
     expect(a.trailers).toMatchObject({ 'grpc-status': '0', 'x-sum': 'ok' });
     expect(JSON.parse((await get(session, '/', { te: 'trailers' })).body)).toMatchObject({ te: 'trailers' });
+  });
+
+  it('passes request trailers to the upstream, though they arrive before its session is ready', async () => {
+    const session = await h2Client('trailers.example.com');
+    const req = session.request({ ':path': '/echo-trailers', ':method': 'POST' }, { waitForTrailers: true });
+    req.once('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'c0ffee' }));
+    req.end('body');
+    const { trailers } = JSON.parse((await answer(req)).body) as { trailers: IncomingHttpHeaders };
+    expect(trailers).toMatchObject({ 'x-checksum': 'c0ffee' });
   });
 
   it('relays an upstream RST_STREAM to the client with its code, before or after the head', async () => {
