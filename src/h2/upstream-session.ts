@@ -37,9 +37,17 @@ export class H2Upstream {
     return this.#streams > 0;
   }
 
-  /** An h2 session to the route is open: its clients speak h2, an HTTP/1.1 connection dialled ahead would go unused. */
-  get connected(): boolean {
-    return this.#current !== null;
+  /** The server chose http/1.1 by ALPN: the route's undici pool serves its h2 clients. */
+  get http1(): boolean {
+    return this.#http1;
+  }
+
+  /**
+   * Dials the route's session now, if there is none, for a client about to open
+   * streams. A failure is left to that client's first request, which dials anew.
+   */
+  warm(): void {
+    this.#ready().catch(() => {});
   }
 
   /** Opens a stream on the route's session (dialled when there is none), or says the server speaks http/1.1. */

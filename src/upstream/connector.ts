@@ -41,12 +41,9 @@ interface SavedSession {
   readonly serverCert: ServerCertFields | null;
 }
 
-/**
- * undici's connect hook, plus `warm()` to dial a connection before any request needs
- * it. `started` is called once that connection's first bytes are sent, or it failed.
- */
+/** undici's connect hook, plus `warm()` to dial a connection before any request needs it. */
 export type Connector = buildConnector.connector & {
-  warm(started: () => void): void;
+  warm(): void;
   /** A connection to the route, as undici's hook would give it: for callers that are not undici. */
   open(): Promise<Socket>;
 };
@@ -66,22 +63,16 @@ export function createConnector(options: ConnectorOptions): Connector {
   let spare: Promise<Socket> | null = null;
   let spareIdle: NodeJS.Timeout | undefined;
 
-  const dial = async (started?: () => void): Promise<Socket> => {
+  const dial = async (): Promise<Socket> => {
     const withheld = backedOff();
-    if (withheld) {
-      started?.();
-      throw withheld;
-    }
+    if (withheld) throw withheld;
     const tcp = await dialTcp(route.tcp, options.connectTimeoutMs, label);
     // Tunnels relay half-closes; an HTTP connection never half-closes, and an h2
     // session learns of a server's FIN only from the socket's close, which a
     // half-open socket (and the TLS socket made on it) never reaches by itself.
     tcp.allowHalfOpen = false;
     metrics.trackOpen('upstream', tcp);
-    if (!route.tls) {
-      started?.();
-      return tcp;
-    }
+    if (!route.tls) return tcp;
     const offered = session;
     return new Promise((resolve, reject) => {
       const tls = tlsConnect({
@@ -91,7 +82,6 @@ export function createConnector(options: ConnectorOptions): Connector {
         session: offered?.ticket,
       });
       if (options.keylogFile !== undefined) tls.on('keylog', keyLogWriter(options.keylogFile));
-      started?.();
       const fail = (err: Error): void => {
         clearTimeout(timer);
         metrics.upstreamHandshake(route.rule?.host ?? null, 'failure');
@@ -172,14 +162,9 @@ export function createConnector(options: ConnectorOptions): Connector {
    * handshake with the proxy, so a new host pays for the two handshakes side by
    * side instead of one after the other. An unused spare is closed after idle time.
    */
-  connector.warm = (started) => {
-    if (spare || backedOff()) return started();
-    let notify: (() => void) | null = started;
-    const once = (): void => {
-      notify?.();
-      notify = null;
-    };
-    const dialing = dial(once);
+  connector.warm = () => {
+    if (spare || backedOff()) return;
+    const dialing = dial();
     spare = dialing;
     dialing.then(
       (socket) => {
@@ -192,7 +177,6 @@ export function createConnector(options: ConnectorOptions): Connector {
       },
       () => {
         if (spare === dialing) spare = null;
-        once();
       },
     );
   };

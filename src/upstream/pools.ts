@@ -104,16 +104,16 @@ export class UpstreamPools {
   }
 
   /**
-   * Called when a client's CONNECT is about to be decrypted: if the route has no
-   * idle upstream connection (nor an h2 session, which its clients would use), one
-   * is dialled now, during the client's handshake.
-   * `started` runs once that dial has sent its first bytes (at once when none is
-   * needed), so that work done there overlaps the upstream's side of the handshake.
+   * Called when a client's TLS handshake with the proxy begins: the upstream
+   * connection its requests will need is dialled now, during that handshake. A
+   * client that offers h2 gets the route's h2 session (none when one is open),
+   * unless the server is known to speak only http/1.1; any other client gets an
+   * HTTP/1.1 connection, unless one is idle.
    */
-  prepare(route: UpstreamRoute, started: () => void): void {
+  prepare(route: UpstreamRoute, clientOffersH2: boolean): void {
     const { pool, connector, h2 } = this.#entry(route);
-    if (pool.stats.free === 0 && !h2.connected) connector.warm(started);
-    else started();
+    if (clientOffersH2 && !h2.http1) h2.warm();
+    else if (pool.stats.free === 0) connector.warm();
   }
 
   /**

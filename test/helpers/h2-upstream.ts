@@ -28,12 +28,14 @@ export interface H2UpstreamOptions {
   keyPem: string;
   /** CAs whose client certificates are accepted: one is required. */
   clientCa: string;
+  /** Also speak HTTP/1.1 to a client that offers only that by ALPN, as most servers do (answered 200 "h1"). */
+  allowHTTP1?: boolean;
   /** Answers a stream; by default a JSON body naming the client certificate and the request head. */
   handler?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, seen: SeenH2Stream) => void;
 }
 
 /**
- * A real h2-only server (ALPN h2, no HTTP/1.1 fallback) on loopback port 0 that
+ * A real h2 server (ALPN h2, HTTP/1.1 only with `allowHTTP1`) on loopback port 0 that
  * requires a client certificate and records each stream with the one it got.
  */
 export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH2Upstream> {
@@ -46,7 +48,14 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
     ca: options.clientCa,
     requestCert: true,
     rejectUnauthorized: true,
+    allowHTTP1: options.allowHTTP1 ?? false,
   });
+  // Only then: a 'request' listener puts Node's compatibility layer on every h2 stream too.
+  if (options.allowHTTP1) {
+    server.on('request', (req, res) => {
+      if (req.httpVersionMajor === 1) res.end('h1');
+    });
+  }
   // A session hides its socket from destroy(): each is kept here, made before its session.
   const rawSockets = new WeakMap<Http2Session, TLSSocket>();
   let handshaken: TLSSocket | null = null;
