@@ -18,6 +18,7 @@ export class H2Upstream {
   readonly #makeConnector: () => Connector;
   #connector: Connector | null = null;
   readonly #idleMs: number;
+  readonly #toHttp1: (socket: TLSSocket) => void;
   #session: Promise<ClientHttp2Session | 'http/1.1'> | null = null;
   /** The session new streams go to, once dialled. */
   #current: ClientHttp2Session | null = null;
@@ -26,10 +27,14 @@ export class H2Upstream {
   #closed = false;
   readonly #open = new Set<ClientHttp2Session>();
 
-  /** `connector` dials the route offering ALPN h2 then http/1.1; made on first use. */
-  constructor(connector: () => Connector, idleMs: number) {
+  /**
+   * `connector` dials the route offering ALPN h2 then http/1.1; made on first use.
+   * `toHttp1` takes a connection on which the server chose http/1.1.
+   */
+  constructor(connector: () => Connector, idleMs: number, toHttp1: (socket: TLSSocket) => void) {
     this.#makeConnector = connector;
     this.#idleMs = idleMs;
+    this.#toHttp1 = toHttp1;
   }
 
   /** Streams in flight: the pool sweeper keeps a busy route. */
@@ -79,9 +84,9 @@ export class H2Upstream {
   async #dial(): Promise<ClientHttp2Session | 'http/1.1'> {
     const socket = (await (this.#connector ??= this.#makeConnector()).open()) as TLSSocket;
     if (socket.alpnProtocol !== 'h2') {
-      // One handshake lost, once per route: its undici pool dials its own.
+      // Once per route: the connection serves the route's HTTP/1.1 pool from then on.
       this.#http1 = true;
-      socket.destroy();
+      this.#toHttp1(socket);
       return 'http/1.1';
     }
     // Registered before the session's own listener: a connection lost under open

@@ -44,6 +44,8 @@ interface SavedSession {
 /** undici's connect hook, plus `warm()` to dial a connection before any request needs it. */
 export type Connector = buildConnector.connector & {
   warm(): void;
+  /** A connection to the route made elsewhere (same identity and trust), kept as the spare. */
+  adopt(socket: Socket): void;
   /** A connection to the route, as undici's hook would give it: for callers that are not undici. */
   open(): Promise<Socket>;
 };
@@ -164,7 +166,14 @@ export function createConnector(options: ConnectorOptions): Connector {
    */
   connector.warm = () => {
     if (spare || backedOff()) return;
-    const dialing = dial();
+    keepSpare(dial());
+  };
+  connector.adopt = (socket) => {
+    if (spare) socket.destroy();
+    else keepSpare(Promise.resolve(socket));
+  };
+  /** `dialing` is taken by the next connection; unused, it is closed after idle time. */
+  const keepSpare = (dialing: Promise<Socket>): void => {
     spare = dialing;
     dialing.then(
       (socket) => {

@@ -159,7 +159,8 @@ export class UpstreamPools {
       ...(this.#feed ? { feed: this.#feed } : {}),
     };
     const connect = createConnector(options);
-    const h2 = new H2Upstream(() => createConnector({ ...options, alpn: ['h2', 'http/1.1'] }), timeouts.idle * 1000);
+    // A server that answers the h2 offer with http/1.1 gives the pool its first connection.
+    const h2 = new H2Upstream(() => createConnector({ ...options, alpn: ['h2', 'http/1.1'] }), timeouts.idle * 1000, (socket) => connect.adopt(socket));
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;
     const pool = new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {
       connect,
