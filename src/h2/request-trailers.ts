@@ -37,10 +37,10 @@ export interface TrailedRequest {
 /**
  * Sends an h2 request that declared trailers (a Trailer field, RFC 9110 §6.6.2)
  * to an HTTP/1.1-only server: chunked, on a connection of its own from the
- * route's connector (hence the route's certificate), its trailers after the
- * last chunk (`trailers()`, read once the body ended). undici's pools end a chunked body with no trailers. The response
- * goes to `handler` as undici would give it, so it reaches the client the same way.
- * Returns what ends the request early (timeouts.response).
+ * route's connector (hence the route's certificate), with `trailers()`, read once
+ * the body ended, after the last chunk; undici's pools end a chunked body with
+ * none. The response goes to `handler` as undici would give it, so it reaches
+ * the client the same way. Returns what ends the request early (timeouts.response).
  */
 export function dispatchWithTrailers(
   connector: Connector,

@@ -39,6 +39,9 @@ beforeAll(async () => {
       } else if (path === '/die-after-head') {
         stream.respond({ ':status': 200 });
         stream.write('partial', () => seen.dropConnection());
+      } else if (path === '/then-end-connection') {
+        stream.respond({ ':status': 200 });
+        stream.end('done', () => seen.endConnection());
       } else if (path === '/die-before-head') {
         seen.dropConnection();
       } else if (path === '/refuse') {
@@ -149,6 +152,14 @@ describe('h2 streams through the proxy', () => {
     const request = await proxy.waitForLog('request', (l) => l.path === '/die-after-head');
     expect(request).toMatchObject({ status: 200, aborted: true, protocol: 'h2', upstreamProtocol: 'h2' });
     expect(await proxy.waitForLog('upstream error', (l) => l.host === 'api.example.com')).toMatchObject({ code: 'ECONNRESET' });
+    const before = upstream.connections;
+    expect(JSON.parse((await get(session, '/')).body)).toMatchObject({ clientCert: pki.alice.fingerprint256 });
+    expect(upstream.connections).toBe(before + 1);
+  });
+
+  it('opens a new upstream session after the server ends its connection without GOAWAY', async () => {
+    const session = await h2Client('api.example.com');
+    expect((await get(session, '/then-end-connection')).body).toBe('done');
     const before = upstream.connections;
     expect(JSON.parse((await get(session, '/')).body)).toMatchObject({ clientCert: pki.alice.fingerprint256 });
     expect(upstream.connections).toBe(before + 1);

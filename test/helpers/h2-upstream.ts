@@ -10,6 +10,8 @@ export interface SeenH2Stream {
   closed: Promise<number>;
   /** Destroys the stream's connection as a crash would: no GOAWAY, no RST_STREAM. */
   dropConnection(): void;
+  /** Ends the stream's connection at the TLS level (close_notify, then FIN), with no GOAWAY. */
+  endConnection(): void;
 }
 
 export interface TestH2Upstream {
@@ -73,6 +75,7 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
       clientCert: socket?.getPeerX509Certificate()?.fingerprint256 ?? null,
       closed: new Promise((resolve) => stream.once('close', () => resolve(stream.rstCode ?? 0))),
       dropConnection: () => rawSockets.get(stream.session!)?.destroy(),
+      endConnection: () => rawSockets.get(stream.session!)?.end(),
     };
     seen.push(entry);
     if (options.handler) return options.handler(stream, headers, entry);
