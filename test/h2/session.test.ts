@@ -5,12 +5,22 @@ import { startH2Setup, type H2Setup } from './fixtures.js';
 /** An h2 client connection's limits and timeouts, and h2 requests translated to an HTTP/1.1 server. */
 
 let setup: H2Setup;
+/** Resolved when the server's side of a held request closes. */
+let heldClosed: Promise<void> = Promise.resolve();
 
 beforeAll(async () => {
   setup = await startH2Setup({
     // Never answers: for timeouts.response.
     h2Handler: (stream) => stream.resume(),
     h1Handler: (req, res, seen) => {
+      if (req.url === '/hold') {
+        heldClosed = new Promise((resolve) => res.once('close', () => resolve()));
+        return;
+      }
+      if (req.url === '/die-before-head') {
+        req.socket.destroy();
+        return;
+      }
       if (req.url === '/die-mid-body') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.write('partial', () => req.socket.destroy());
@@ -131,5 +141,30 @@ describe('an h2 request to an HTTP/1.1-only server', () => {
     const request = await setup.proxy.waitForLog('request', (l) => l.path === '/with-trailers');
     expect(request).toMatchObject({ method: 'POST', status: 201, protocol: 'h2', upstreamProtocol: 'http/1.1' });
     expect(request.aborted).toBeUndefined();
+  });
+
+  it('answers 502 with Proxy-Status when the server of a request with trailers closes before its head', async () => {
+    const session = await setup.client('a.example.com');
+    const req = session.request({ ':path': '/die-before-head', ':method': 'POST', trailer: 'x-checksum' }, { waitForTrailers: true });
+    req.once('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'c0ffee' }));
+    req.end('body');
+    req.resume();
+    const head = await new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve));
+    expect(head[':status']).toBe(502);
+    expect(head['proxy-status']).toBe('mtls-proxy; error=connection_terminated; details="ECONNRESET"');
+  });
+
+  it('closes the upstream request of a request with trailers when the client resets its stream', async () => {
+    const session = await setup.client('a.example.com');
+    const seen = setup.h1.seen.length;
+    const req = session.request({ ':path': '/hold', ':method': 'POST', trailer: 'x-checksum' }, { waitForTrailers: true });
+    req.on('error', () => {});
+    req.write('part of the body');
+    while (setup.h1.seen.length === seen) await new Promise((resolve) => setImmediate(resolve));
+    const closed = heldClosed;
+    req.close(constants.NGHTTP2_CANCEL);
+    await closed;
+    const request = await setup.proxy.waitForLog('request', (l) => l.path === '/hold');
+    expect(request).toMatchObject({ status: null, aborted: true, protocol: 'h2', upstreamProtocol: 'http/1.1' });
   });
 });
