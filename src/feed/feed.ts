@@ -33,7 +33,9 @@ export interface UpstreamTlsEvent {
   readonly serverCert: { readonly subject: string; readonly fingerprint256: string } | null;
   readonly authorized: boolean;
   readonly authorizationError?: string;
-  readonly protocol: string | null;
+  /** The HTTP protocol the server chose by ALPN: h2, or http/1.1 (also when it chose none). */
+  readonly protocol: 'h2' | 'http/1.1';
+  readonly tlsVersion: string | null;
   readonly reused: boolean;
 }
 

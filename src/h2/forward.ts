@@ -9,6 +9,7 @@ import { proxyStatusHeader } from '../proxy/proxy-status.js';
 import { logRequest, newRequestId } from '../proxy/request-log.js';
 import { respondOnStream } from '../proxy/respond.js';
 import { Http1ToH2Response } from './http1-upstream.js';
+import { dispatchWithTrailers } from './request-trailers.js';
 import { upstreamH2Headers, upstreamHttp1Headers, type H2Request } from './request.js';
 import { relayStreams, type StreamRelayEvents } from './stream-relay.js';
 
@@ -24,10 +25,16 @@ export function forwardH2(target: InterceptedTarget, downstream: ServerHttp2Stre
   const id = newRequestId();
   const endStream = downstream.endAfterHeaders;
   let status: number | null = null;
+  let proxyStatus: string | undefined;
   let upstreamProtocol: 'h2' | 'http/1.1' | null = null;
 
+  // Trailers are an event, not buffered as the body is: caught now, while the upstream is still being readied.
+  let requestTrailers: IncomingHttpHeaders = {};
+  if (!endStream) downstream.once('trailers', (trailers: IncomingHttpHeaders) => (requestTrailers = trailers));
+  const trailers = (): IncomingHttpHeaders => requestTrailers;
+
   let cancelUpstream = (): void => {};
-  // undici keeps timeouts.response for HTTP/1.1; for an h2 upstream the proxy does, and gives the stream up.
+  // undici keeps timeouts.response for HTTP/1.1; for an h2 upstream (and a request with trailers) the proxy does, and gives the request up.
   const responseTimeout = setTimeout(() => {
     events.failed(new MtlsProxyError('ERR_UPSTREAM_RESPONSE_TIMEOUT', 'The upstream did not send response headers in time.'));
     cancelUpstream();
@@ -39,10 +46,13 @@ export function forwardH2(target: InterceptedTarget, downstream: ServerHttp2Stre
     },
     failed: (err) => {
       clearTimeout(responseTimeout);
-      if (downstream.headersSent || downstream.destroyed) return;
+      if (downstream.destroyed || downstream.closed) return;
       const failure = upstreamFailure(ctx, log, route, err);
+      proxyStatus = proxyStatusHeader(failure);
+      // The client must see a broken response, never a clean-looking end.
+      if (downstream.headersSent) return downstream.close(constants.NGHTTP2_INTERNAL_ERROR);
       status = failure.status;
-      respondOnStream(downstream, failure.status, failure.sentence, { 'proxy-status': proxyStatusHeader(failure) });
+      respondOnStream(downstream, failure.status, failure.sentence, { 'proxy-status': proxyStatus });
     },
   };
   downstream.once('close', () => {
@@ -54,23 +64,32 @@ export function forwardH2(target: InterceptedTarget, downstream: ServerHttp2Stre
       status: downstream.headersSent ? status : null,
       startedAt,
       aborted: downstream.rstCode !== constants.NGHTTP2_NO_ERROR || !downstream.writableFinished,
+      proxyStatus,
       protocol: 'h2',
       ...(upstreamProtocol === null ? {} : { upstreamProtocol }),
     });
   });
 
   const viaHttp1 = (): void => {
-    clearTimeout(responseTimeout);
     upstreamProtocol = 'http/1.1';
+    const response = new Http1ToH2Response(downstream, events);
+    const http1Headers = upstreamHttp1Headers(headers, request);
+    if (!endStream && headers.trailer !== undefined) {
+      const trailed = { method: request.method, path: request.path, headers: http1Headers, trailer: headers.trailer };
+      cancelUpstream = dispatchWithTrailers(ctx.pools.connector(route), trailed, downstream, trailers, response, ctx.config.timeouts.idle * 1000);
+      return;
+    }
+    // undici keeps timeouts.response itself.
+    clearTimeout(responseTimeout);
     ctx.pools.get(route).dispatch(
       {
         method: request.method as Dispatcher.HttpMethod,
         path: request.path,
-        headers: upstreamHttp1Headers(headers, request),
+        headers: http1Headers,
         // undici destroys a body stream once sent: the h2 stream must live on to carry the answer.
         body: endStream ? null : downstream.pipe(new PassThrough()),
       },
-      new Http1ToH2Response(downstream, events),
+      response,
     );
   };
   // A certificate is only lent over TLS, and h2 is only offered there.
@@ -84,7 +103,7 @@ export function forwardH2(target: InterceptedTarget, downstream: ServerHttp2Stre
         upstreamProtocol = 'h2';
         cancelUpstream = () => upstream.close(constants.NGHTTP2_CANCEL);
         if (downstream.destroyed || downstream.closed) return cancelUpstream();
-        relayStreams(downstream, upstream, endStream, events);
+        relayStreams(downstream, upstream, endStream ? null : trailers, events);
       },
       (err: Error) => events.failed(err),
     );

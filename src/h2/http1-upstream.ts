@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { constants, type ServerHttp2Stream } from 'node:http2';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import { MtlsProxyError } from '../errors.js';
 import { downstreamH2Headers } from './request.js';
@@ -53,8 +53,6 @@ export class Http1ToH2Response implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    if (this.#gone) return;
-    if (this.#downstream.headersSent) this.#downstream.close(constants.NGHTTP2_INTERNAL_ERROR);
-    else this.#events.failed(err);
+    if (!this.#gone) this.#events.failed(err);
   }
 }

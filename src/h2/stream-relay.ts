@@ -1,12 +1,13 @@
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { MtlsProxyError } from '../errors.js';
 import { downstreamH2Headers } from './request.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = constants;
 
 export interface StreamRelayEvents {
   /** The upstream answered: its status, for the request line. */
   response(status: number): void;
-  /** The upstream stream failed before any response head: the client gets a 502/504 instead. */
+  /** The upstream failed: the client gets a 502/504 instead, or its stream reset when the head was sent. */
   failed(err: Error): void;
 }
 
@@ -23,14 +24,18 @@ function isPeerReset(err: Error | null): boolean {
  * its stream resets the upstream one, and an upstream reset reaches the client
  * with its code.
  */
-export function relayStreams(downstream: ServerHttp2Stream, upstream: ClientHttp2Stream, endStream: boolean, events: StreamRelayEvents): void {
+export function relayStreams(
+  downstream: ServerHttp2Stream,
+  upstream: ClientHttp2Stream,
+  /** The client's trailers once its body ended; null when the request had no body. */
+  requestTrailers: (() => IncomingHttpHeaders) | null,
+  events: StreamRelayEvents,
+): void {
   let upstreamError: Error | null = null;
   let responded = false;
 
-  if (!endStream) {
-    let requestTrailers: IncomingHttpHeaders = {};
-    downstream.once('trailers', (trailers: IncomingHttpHeaders) => (requestTrailers = trailers));
-    upstream.once('wantTrailers', () => upstream.sendTrailers(downstreamH2Headers(requestTrailers)));
+  if (requestTrailers) {
+    upstream.once('wantTrailers', () => upstream.sendTrailers(downstreamH2Headers(requestTrailers())));
     downstream.pipe(upstream);
   }
 
@@ -55,11 +60,11 @@ export function relayStreams(downstream: ServerHttp2Stream, upstream: ClientHttp
     // Closed, or already answered by the proxy itself (a response timeout).
     if (downstream.destroyed || downstream.closed || (!responded && downstream.headersSent)) return;
     const code = upstream.rstCode ?? NGHTTP2_NO_ERROR;
-    if (!responded && !isPeerReset(upstreamError) && code !== NGHTTP2_CANCEL) {
-      events.failed(upstreamError ?? Object.assign(new Error('The upstream stream closed before its response.'), { code: 'ECONNRESET' }));
-    } else if (code !== NGHTTP2_NO_ERROR || (upstreamError && !isPeerReset(upstreamError))) {
-      downstream.close(code === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : code);
-    }
+    // The proxy's side failed (the connection was lost, say): a 502, or a reset after the head.
+    if (upstreamError && !isPeerReset(upstreamError)) events.failed(upstreamError);
+    else if (!responded && code === NGHTTP2_NO_ERROR) events.failed(new MtlsProxyError('ECONNRESET', 'The upstream stream closed before its response.'));
+    // The server reset the stream (a CANCEL comes with no error): the client gets its code.
+    else if (code !== NGHTTP2_NO_ERROR) downstream.close(code);
   });
   downstream.once('close', () => {
     // The client reset its stream, or left: the upstream stream goes too.

@@ -1,5 +1,6 @@
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import { MtlsProxyError } from '../errors.js';
 import type { Connector } from '../upstream/connector.js';
 
 /** What a route's server speaks: an h2 stream to use, or http/1.1 (the route's undici pool then). */
@@ -17,6 +18,7 @@ export class H2Upstream {
   readonly #makeConnector: () => Connector;
   #connector: Connector | null = null;
   readonly #idleMs: number;
+  readonly #toHttp1: (socket: TLSSocket) => void;
   #session: Promise<ClientHttp2Session | 'http/1.1'> | null = null;
   /** The session new streams go to, once dialled. */
   #current: ClientHttp2Session | null = null;
@@ -25,10 +27,14 @@ export class H2Upstream {
   #closed = false;
   readonly #open = new Set<ClientHttp2Session>();
 
-  /** `connector` dials the route offering ALPN h2 then http/1.1; made on first use. */
-  constructor(connector: () => Connector, idleMs: number) {
+  /**
+   * `connector` dials the route offering ALPN h2 then http/1.1; made on first use.
+   * `toHttp1` takes a connection on which the server chose http/1.1.
+   */
+  constructor(connector: () => Connector, idleMs: number, toHttp1: (socket: TLSSocket) => void) {
     this.#makeConnector = connector;
     this.#idleMs = idleMs;
+    this.#toHttp1 = toHttp1;
   }
 
   /** Streams in flight: the pool sweeper keeps a busy route. */
@@ -36,9 +42,17 @@ export class H2Upstream {
     return this.#streams > 0;
   }
 
-  /** An h2 session to the route is open: its clients speak h2, an HTTP/1.1 connection dialled ahead would go unused. */
-  get connected(): boolean {
-    return this.#current !== null;
+  /** The server chose http/1.1 by ALPN: the route's undici pool serves its h2 clients. */
+  get http1(): boolean {
+    return this.#http1;
+  }
+
+  /**
+   * Dials the route's session now, if there is none, for a client about to open
+   * streams. A failure is left to that client's first request, which dials anew.
+   */
+  warm(): void {
+    this.#ready().catch(() => {});
   }
 
   /** Opens a stream on the route's session (dialled when there is none), or says the server speaks http/1.1. */
@@ -70,11 +84,15 @@ export class H2Upstream {
   async #dial(): Promise<ClientHttp2Session | 'http/1.1'> {
     const socket = (await (this.#connector ??= this.#makeConnector()).open()) as TLSSocket;
     if (socket.alpnProtocol !== 'h2') {
-      // One handshake lost, once per route: its undici pool dials its own.
+      // Once per route: the connection serves the route's HTTP/1.1 pool from then on.
       this.#http1 = true;
-      socket.destroy();
+      this.#toHttp1(socket);
       return 'http/1.1';
     }
+    // Registered before the session's own listener: a connection lost under open
+    // streams would have them closed as cancelled, like a server's own CANCEL;
+    // failed with this error instead, the client gets a 502 or an INTERNAL_ERROR reset.
+    socket.once('close', () => session.destroy(new MtlsProxyError('ECONNRESET', 'The upstream connection closed with streams still open.')));
     const session = http2Connect('https://upstream.invalid', { createConnection: () => socket, settings: { enablePush: false } });
     this.#open.add(session);
     this.#current = session;

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { HostError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { formatAuthority, parseAuthority } from '../match/host.js';
+import { offeredAlpn } from './client-hello.js';
 import type { ProxyContext } from './context.js';
 import { deadlineOf } from './deadline.js';
 import { firstBytes, isTlsClientHello, terminateClientTls } from './intercept.js';
@@ -55,11 +56,7 @@ export function handleConnect(
     return;
   }
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-  // While the 200 travels and the client writes its ClientHello, the upstream is
-  // dialled; the leaf is minted once the upstream's ClientHello is out (or when the
-  // client's arrives, if sooner), so that the upstream's work overlaps the mint.
   const route = ctx.routes.route(host, port, true, rule);
-  ctx.pools.prepare(route, () => ctx.leaves.secureContextSoon(host, () => {}, () => !socket.destroyed));
   // A client that never sends its ClientHello must not hold the socket for good.
   deadline.arm(ctx.config.timeouts.handshake * 1000);
   void firstBytes(socket, head).then((first) => {
@@ -69,6 +66,11 @@ export function handleConnect(
       return;
     }
     if (isTlsClientHello(first)) {
+      // The upstream is dialled during the client's handshake, for the protocol its
+      // ClientHello offers: an h2 client's streams go to the route's h2 session, and
+      // an HTTP/1.1 connection dialled for it would go unused. Dialled first, so that
+      // the upstream's side of its handshake overlaps the minting of the leaf.
+      ctx.pools.prepare(route, offeredAlpn(first).includes('h2'));
       terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log, ctx });
     } else {
       // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.

@@ -41,12 +41,11 @@ interface SavedSession {
   readonly serverCert: ServerCertFields | null;
 }
 
-/**
- * undici's connect hook, plus `warm()` to dial a connection before any request needs
- * it. `started` is called once that connection's first bytes are sent, or it failed.
- */
+/** undici's connect hook, plus `warm()` to dial a connection before any request needs it. */
 export type Connector = buildConnector.connector & {
-  warm(started: () => void): void;
+  warm(): void;
+  /** A connection to the route made elsewhere (same identity and trust), kept as the spare. */
+  adopt(socket: Socket): void;
   /** A connection to the route, as undici's hook would give it: for callers that are not undici. */
   open(): Promise<Socket>;
 };
@@ -66,18 +65,16 @@ export function createConnector(options: ConnectorOptions): Connector {
   let spare: Promise<Socket> | null = null;
   let spareIdle: NodeJS.Timeout | undefined;
 
-  const dial = async (started?: () => void): Promise<Socket> => {
+  const dial = async (): Promise<Socket> => {
     const withheld = backedOff();
-    if (withheld) {
-      started?.();
-      throw withheld;
-    }
+    if (withheld) throw withheld;
     const tcp = await dialTcp(route.tcp, options.connectTimeoutMs, label);
+    // Tunnels relay half-closes; an HTTP connection never half-closes, and an h2
+    // session learns of a server's FIN only from the socket's close, which a
+    // half-open socket (and the TLS socket made on it) never reaches by itself.
+    tcp.allowHalfOpen = false;
     metrics.trackOpen('upstream', tcp);
-    if (!route.tls) {
-      started?.();
-      return tcp;
-    }
+    if (!route.tls) return tcp;
     const offered = session;
     return new Promise((resolve, reject) => {
       const tls = tlsConnect({
@@ -87,7 +84,6 @@ export function createConnector(options: ConnectorOptions): Connector {
         session: offered?.ticket,
       });
       if (options.keylogFile !== undefined) tls.on('keylog', keyLogWriter(options.keylogFile));
-      started?.();
       const fail = (err: Error): void => {
         clearTimeout(timer);
         metrics.upstreamHandshake(route.rule?.host ?? null, 'failure');
@@ -168,14 +164,16 @@ export function createConnector(options: ConnectorOptions): Connector {
    * handshake with the proxy, so a new host pays for the two handshakes side by
    * side instead of one after the other. An unused spare is closed after idle time.
    */
-  connector.warm = (started) => {
-    if (spare || backedOff()) return started();
-    let notify: (() => void) | null = started;
-    const once = (): void => {
-      notify?.();
-      notify = null;
-    };
-    const dialing = dial(once);
+  connector.warm = () => {
+    if (spare || backedOff()) return;
+    keepSpare(dial());
+  };
+  connector.adopt = (socket) => {
+    if (spare) socket.destroy();
+    else keepSpare(Promise.resolve(socket));
+  };
+  /** `dialing` is taken by the next connection; unused, it is closed after idle time. */
+  const keepSpare = (dialing: Promise<Socket>): void => {
     spare = dialing;
     dialing.then(
       (socket) => {
@@ -188,7 +186,6 @@ export function createConnector(options: ConnectorOptions): Connector {
       },
       () => {
         if (spare === dialing) spare = null;
-        once();
       },
     );
   };
@@ -218,6 +215,11 @@ interface TlsFields {
   trust: string;
 }
 
+/** The HTTP protocol the server chose by ALPN; a server that chose none speaks http/1.1. */
+function negotiatedProtocol(socket: TLSSocket): 'h2' | 'http/1.1' {
+  return socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1';
+}
+
 function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket, fields: TlsFields): void {
   logger.info(
     {
@@ -230,9 +232,8 @@ function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket,
       trust: fields.trust,
       authorized: socket.authorized,
       ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
-      protocol: socket.getProtocol(),
-      // What the server chose by ALPN: h2 or http/1.1 (false when it chose nothing).
-      alpn: socket.alpnProtocol,
+      protocol: negotiatedProtocol(socket),
+      tlsVersion: socket.getProtocol(),
       reused: socket.isSessionReused(),
     },
     'upstream tls',
@@ -250,7 +251,8 @@ function upstreamTlsEvent(route: UpstreamRoute, socket: TLSSocket, clientCert: C
     serverCert: serverCert && { subject: serverCert.subject, fingerprint256: serverCert.fingerprint256 },
     authorized: socket.authorized,
     ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
-    protocol: socket.getProtocol(),
+    protocol: negotiatedProtocol(socket),
+    tlsVersion: socket.getProtocol(),
     reused: socket.isSessionReused(),
   };
 }

@@ -93,22 +93,27 @@ export class UpstreamPools {
     return this.#entry(route).pool;
   }
 
+  /** The route's HTTP/1.1 connector, for a request its pool cannot send (one with trailers). */
+  connector(route: UpstreamRoute): Connector {
+    return this.#entry(route).connector;
+  }
+
   /** The route's h2 upstream: the same route key, hence the same identity, as its pool. */
   h2(route: UpstreamRoute): H2Upstream {
     return this.#entry(route).h2;
   }
 
   /**
-   * Called when a client's CONNECT is about to be decrypted: if the route has no
-   * idle upstream connection (nor an h2 session, which its clients would use), one
-   * is dialled now, during the client's handshake.
-   * `started` runs once that dial has sent its first bytes (at once when none is
-   * needed), so that work done there overlaps the upstream's side of the handshake.
+   * Called when a client's TLS handshake with the proxy begins: the upstream
+   * connection its requests will need is dialled now, during that handshake. A
+   * client that offers h2 gets the route's h2 session (none when one is open),
+   * unless the server is known to speak only http/1.1; any other client gets an
+   * HTTP/1.1 connection, unless one is idle.
    */
-  prepare(route: UpstreamRoute, started: () => void): void {
+  prepare(route: UpstreamRoute, clientOffersH2: boolean): void {
     const { pool, connector, h2 } = this.#entry(route);
-    if (pool.stats.free === 0 && !h2.connected) connector.warm(started);
-    else started();
+    if (clientOffersH2 && !h2.http1) h2.warm();
+    else if (pool.stats.free === 0) connector.warm();
   }
 
   /**
@@ -154,7 +159,8 @@ export class UpstreamPools {
       ...(this.#feed ? { feed: this.#feed } : {}),
     };
     const connect = createConnector(options);
-    const h2 = new H2Upstream(() => createConnector({ ...options, alpn: ['h2', 'http/1.1'] }), timeouts.idle * 1000);
+    // A server that answers the h2 offer with http/1.1 gives the pool its first connection.
+    const h2 = new H2Upstream(() => createConnector({ ...options, alpn: ['h2', 'http/1.1'] }), timeouts.idle * 1000, (socket) => connect.adopt(socket));
     const host = route.host.includes(':') ? `[${route.host}]` : route.host;
     const pool = new Pool(`${route.tls ? 'https' : 'http'}://${host}:${route.port}`, {
       connect,

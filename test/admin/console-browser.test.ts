@@ -97,6 +97,7 @@ describe('the console in a browser', () => {
     expect(await cells.nth(5).textContent()).toBe('api.example.com');
     expect(await cells.nth(6).getAttribute('title')).toBe(pki.alice.fingerprint256);
     const tls = page.locator('#feed tr.tls', { hasText: 'api.example.com:443' }).first();
+    expect(await tls.locator('td').nth(1).textContent()).toMatch(/^TLSv1\.3 http\/1\.1/);
     expect(await tls.locator('td').nth(7).textContent()).toBe('authorized');
     expect(await tls.locator('td').nth(6).getAttribute('title')).toBe(pki.alice.fingerprint256);
     expect(await page.content()).not.toContain('secret-in-query');

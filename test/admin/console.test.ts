@@ -125,7 +125,13 @@ describe('the console', () => {
       rule: 'api.example.com',
       clientCert: setup.pki.alice.fingerprint256,
     });
-    expect(events.find((e) => e.kind === 'upstream tls')).toMatchObject({ host: 'api.example.com', clientCert: setup.pki.alice.fingerprint256, authorized: true });
+    expect(events.find((e) => e.kind === 'upstream tls')).toMatchObject({
+      host: 'api.example.com',
+      clientCert: setup.pki.alice.fingerprint256,
+      authorized: true,
+      protocol: 'http/1.1',
+      tlsVersion: 'TLSv1.3',
+    });
     expect(JSON.stringify(events)).not.toContain('never-shown');
   });
 

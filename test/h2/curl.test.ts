@@ -35,7 +35,7 @@ describe('curl --http2 through the proxy', () => {
     expect(JSON.parse(body!)).toEqual({ clientCert: pki.alice.fingerprint256, path: '/v1/me?token=secret', authority: 'api.example.com' });
 
     const tls = await proxy.waitForLog('upstream tls', (l) => l.host === 'api.example.com');
-    expect(tls).toMatchObject({ rule: '*.example.com', authorized: true, alpn: 'h2' });
+    expect(tls).toMatchObject({ rule: '*.example.com', authorized: true, protocol: 'h2' });
     const request = await proxy.waitForLog('request', (l) => l.host === 'api.example.com');
     expect(request).toMatchObject({ method: 'GET', path: '/v1/me', status: 200, clientCert: pki.alice.fingerprint256, protocol: 'h2', upstreamProtocol: 'h2' });
   });

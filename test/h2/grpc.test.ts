@@ -121,7 +121,7 @@ describe('gRPC through the proxy', () => {
     const request = await proxy.waitForLog('request', (l) => l.path === '/test.Echo/Unary');
     expect(request).toMatchObject({ method: 'POST', status: 200, protocol: 'h2', upstreamProtocol: 'h2', clientCert: pki.alice.fingerprint256, rule: 'api.example.com' });
     const tls = await proxy.waitForLog('upstream tls', (l) => l.host === 'api.example.com');
-    expect(tls).toMatchObject({ alpn: 'h2', authorized: true });
+    expect(tls).toMatchObject({ protocol: 'h2', tlsVersion: 'TLSv1.3', authorized: true });
   });
 
   it('streams server messages as they are sent: the first arrives before the server sends the rest', async () => {

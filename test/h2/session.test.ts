@@ -1,21 +1,36 @@
-import { constants, type IncomingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startH2Setup, type H2Setup } from './fixtures.js';
 
 /** An h2 client connection's limits and timeouts, and h2 requests translated to an HTTP/1.1 server. */
 
 let setup: H2Setup;
+/** Resolved when the server's side of a held request closes. */
+let heldClosed: Promise<void> = Promise.resolve();
 
 beforeAll(async () => {
   setup = await startH2Setup({
     // Never answers: for timeouts.response.
     h2Handler: (stream) => stream.resume(),
     h1Handler: (req, res, seen) => {
+      if (req.url === '/hold') {
+        heldClosed = new Promise((resolve) => res.once('close', () => resolve()));
+        return;
+      }
+      if (req.url === '/die-before-head') {
+        req.socket.destroy();
+        return;
+      }
+      if (req.url === '/die-mid-body') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('partial', () => req.socket.destroy());
+        return;
+      }
       let bytes = 0;
       req.on('data', (chunk: Buffer) => (bytes += chunk.length));
       req.on('end', () => {
         res.writeHead(201, { 'content-type': 'application/json', trailer: 'x-digest' });
-        res.write(JSON.stringify({ bytes, headers: req.headers, clientCert: seen.clientCert }));
+        res.write(JSON.stringify({ bytes, headers: req.headers, trailers: req.trailers, clientCert: seen.clientCert }));
         res.addTrailers({ 'x-digest': 'done' });
         res.end();
       });
@@ -56,18 +71,24 @@ describe('an h2 client connection', () => {
   });
 });
 
+/** The head, body and trailers of an answer that has trailers, once its stream closed. */
+async function answerWithTrailers(req: ClientHttp2Stream): Promise<{ head: IncomingHttpHeaders; body: string; trailers: IncomingHttpHeaders }> {
+  let body = '';
+  req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+  const [head, trailers] = await Promise.all([
+    new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve)),
+    new Promise<IncomingHttpHeaders>((resolve) => req.once('trailers', resolve)),
+    new Promise((resolve) => req.once('close', resolve)),
+  ]);
+  return { head, body, trailers };
+}
+
 describe('an h2 request to an HTTP/1.1-only server', () => {
   it('is sent as HTTP/1.1 with its body streamed, and the chunked trailers come back as h2 trailers', async () => {
     const session = await setup.client('a.example.com');
     const req = session.request({ ':path': '/upload?x=1', ':method': 'POST', 'content-type': 'application/octet-stream', te: 'trailers' });
     req.end(Buffer.alloc(300 * 1024, 1));
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    const [head, trailers] = await Promise.all([
-      new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve)),
-      new Promise<IncomingHttpHeaders>((resolve) => req.once('trailers', resolve)),
-    ]);
-    await new Promise((resolve) => req.once('close', resolve));
+    const { head, body, trailers } = await answerWithTrailers(req);
     expect(head[':status']).toBe(201);
     expect(trailers['x-digest']).toBe('done');
     const seen = JSON.parse(body) as { bytes: number; headers: IncomingHttpHeaders; clientCert: string };
@@ -79,6 +100,71 @@ describe('an h2 request to an HTTP/1.1-only server', () => {
     const request = await setup.proxy.waitForLog('request', (l) => l.path === '/upload');
     expect(request).toMatchObject({ method: 'POST', status: 201, protocol: 'h2', upstreamProtocol: 'http/1.1' });
     const tls = setup.proxy.logs('upstream tls').filter((l) => l.host === 'a.example.com');
-    expect(tls.map((l) => l.alpn)).toContain('http/1.1');
+    expect(tls.map((l) => l.protocol)).toContain('http/1.1');
+  });
+
+  it('resets the client stream when the server connection dies mid-body, and logs the request aborted', async () => {
+    const session = await setup.client('a.example.com');
+    const req = session.request({ ':path': '/die-mid-body' });
+    req.on('error', () => {});
+    req.end();
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    const head = await new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve));
+    await new Promise((resolve) => req.once('close', resolve));
+    expect(head[':status']).toBe(200);
+    expect(body).toBe('partial');
+    expect(req.rstCode).toBe(constants.NGHTTP2_INTERNAL_ERROR);
+    const request = await setup.proxy.waitForLog('request', (l) => l.path === '/die-mid-body');
+    expect(request).toMatchObject({ status: 200, aborted: true, protocol: 'h2', upstreamProtocol: 'http/1.1' });
+    expect(setup.proxy.logs('upstream error').some((l) => l.host === 'a.example.com')).toBe(true);
+  });
+
+  it('sends request trailers the client declared as chunked trailers, on a connection with the client certificate', async () => {
+    const session = await setup.client('a.example.com');
+    const req = session.request(
+      { ':path': '/with-trailers', ':method': 'POST', 'content-length': '10', trailer: 'x-checksum', te: 'trailers' },
+      { waitForTrailers: true },
+    );
+    req.once('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'c0ffee', 'content-type': 'text/evil' }));
+    req.end(Buffer.alloc(10, 1));
+    const { head, body, trailers } = await answerWithTrailers(req);
+    expect(head[':status']).toBe(201);
+    expect(trailers['x-digest']).toBe('done');
+    const seen = JSON.parse(body) as { bytes: number; headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders; clientCert: string };
+    expect(seen.bytes).toBe(10);
+    expect(seen.clientCert).toBe(setup.pki.alice.fingerprint256);
+    expect(seen.trailers).toEqual({ 'x-checksum': 'c0ffee' });
+    // Chunked, so no length; the Trailer field names what follows the body.
+    expect(seen.headers).toMatchObject({ host: 'a.example.com:443', 'transfer-encoding': 'chunked', trailer: 'x-checksum' });
+    expect(seen.headers['content-length']).toBeUndefined();
+    const request = await setup.proxy.waitForLog('request', (l) => l.path === '/with-trailers');
+    expect(request).toMatchObject({ method: 'POST', status: 201, protocol: 'h2', upstreamProtocol: 'http/1.1' });
+    expect(request.aborted).toBeUndefined();
+  });
+
+  it('answers 502 with Proxy-Status when the server of a request with trailers closes before its head', async () => {
+    const session = await setup.client('a.example.com');
+    const req = session.request({ ':path': '/die-before-head', ':method': 'POST', trailer: 'x-checksum' }, { waitForTrailers: true });
+    req.once('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'c0ffee' }));
+    req.end('body');
+    req.resume();
+    const head = await new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve));
+    expect(head[':status']).toBe(502);
+    expect(head['proxy-status']).toBe('mtls-proxy; error=connection_terminated; details="ECONNRESET"');
+  });
+
+  it('closes the upstream request of a request with trailers when the client resets its stream', async () => {
+    const session = await setup.client('a.example.com');
+    const seen = setup.h1.seen.length;
+    const req = session.request({ ':path': '/hold', ':method': 'POST', trailer: 'x-checksum' }, { waitForTrailers: true });
+    req.on('error', () => {});
+    req.write('part of the body');
+    while (setup.h1.seen.length === seen) await new Promise((resolve) => setImmediate(resolve));
+    const closed = heldClosed;
+    req.close(constants.NGHTTP2_CANCEL);
+    await closed;
+    const request = await setup.proxy.waitForLog('request', (l) => l.path === '/hold');
+    expect(request).toMatchObject({ status: null, aborted: true, protocol: 'h2', upstreamProtocol: 'http/1.1' });
   });
 });

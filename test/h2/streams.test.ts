@@ -36,6 +36,14 @@ beforeAll(async () => {
         // Trailers awaited, so that close() does not send END_STREAM before its RST_STREAM.
         stream.respond({ ':status': 200 }, { waitForTrailers: true });
         stream.write('partial', () => stream.close(constants.NGHTTP2_ENHANCE_YOUR_CALM));
+      } else if (path === '/die-after-head') {
+        stream.respond({ ':status': 200 });
+        stream.write('partial', () => seen.dropConnection());
+      } else if (path === '/then-end-connection') {
+        stream.respond({ ':status': 200 });
+        stream.end('done', () => seen.endConnection());
+      } else if (path === '/die-before-head') {
+        seen.dropConnection();
       } else if (path === '/refuse') {
         stream.close(constants.NGHTTP2_REFUSED_STREAM);
       } else if (path === '/wait') {
@@ -44,6 +52,14 @@ beforeAll(async () => {
       } else if (path === '/goaway') {
         stream.respond({ ':status': 200 });
         stream.end('bye', () => stream.session?.close());
+      } else if (path === '/echo-trailers') {
+        let trailers: IncomingHttpHeaders = {};
+        stream.once('trailers', (received: IncomingHttpHeaders) => (trailers = received));
+        stream.resume();
+        stream.once('end', () => {
+          stream.respond({ ':status': 200 });
+          stream.end(JSON.stringify({ trailers }));
+        });
       } else if (path === '/echo') {
         let bytes = 0;
         stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
@@ -57,7 +73,7 @@ beforeAll(async () => {
         stream.end(JSON.stringify({ clientCert: seen.clientCert, te: headers.te ?? null }));
       }
     },
-    resolve: (h2Port) => `    "b.example.com:443": "127.0.0.1:${h2Port}"\n    "other.example.com:443": "127.0.0.1:${closedPort}"\n`,
+    resolve: (h2Port) => `    "b.example.com:443": "127.0.0.1:${h2Port}"\n    "trailers.example.com:443": "127.0.0.1:${h2Port}"\n    "other.example.com:443": "127.0.0.1:${closedPort}"\n`,
     rules: (p) => ruleYaml(p, 'api.example.com', 'alice') + ruleYaml(p, '*.example.com', 'bob'),
   });
   ({ pki, proxy, h2: upstream } = setup);
@@ -111,12 +127,50 @@ describe('h2 streams through the proxy', () => {
     expect(JSON.parse((await get(session, '/', { te: 'trailers' })).body)).toMatchObject({ te: 'trailers' });
   });
 
+  it('passes request trailers to the upstream, though they arrive before its session is ready', async () => {
+    const session = await h2Client('trailers.example.com');
+    const req = session.request({ ':path': '/echo-trailers', ':method': 'POST' }, { waitForTrailers: true });
+    req.once('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'c0ffee' }));
+    req.end('body');
+    const { trailers } = JSON.parse((await answer(req)).body) as { trailers: IncomingHttpHeaders };
+    expect(trailers).toMatchObject({ 'x-checksum': 'c0ffee' });
+  });
+
   it('relays an upstream RST_STREAM to the client with its code, before or after the head', async () => {
     const session = await h2Client('api.example.com');
     const after = await get(session, '/reset-after-head');
     expect(after).toMatchObject({ body: 'partial', rstCode: constants.NGHTTP2_ENHANCE_YOUR_CALM });
     const before = await get(session, '/refuse');
     expect(before.rstCode).toBe(constants.NGHTTP2_REFUSED_STREAM);
+  });
+
+  it('resets the client stream when the upstream connection dies after the head, and the next stream opens a new session', async () => {
+    const session = await h2Client('api.example.com');
+    const a = await get(session, '/die-after-head');
+    expect(a).toMatchObject({ body: 'partial', rstCode: constants.NGHTTP2_INTERNAL_ERROR });
+    expect(a.headers[':status']).toBe(200);
+    const request = await proxy.waitForLog('request', (l) => l.path === '/die-after-head');
+    expect(request).toMatchObject({ status: 200, aborted: true, protocol: 'h2', upstreamProtocol: 'h2' });
+    expect(await proxy.waitForLog('upstream error', (l) => l.host === 'api.example.com')).toMatchObject({ code: 'ECONNRESET' });
+    const before = upstream.connections;
+    expect(JSON.parse((await get(session, '/')).body)).toMatchObject({ clientCert: pki.alice.fingerprint256 });
+    expect(upstream.connections).toBe(before + 1);
+  });
+
+  it('opens a new upstream session after the server ends its connection without GOAWAY', async () => {
+    const session = await h2Client('api.example.com');
+    expect((await get(session, '/then-end-connection')).body).toBe('done');
+    const before = upstream.connections;
+    expect(JSON.parse((await get(session, '/')).body)).toMatchObject({ clientCert: pki.alice.fingerprint256 });
+    expect(upstream.connections).toBe(before + 1);
+  });
+
+  it('answers 502 with Proxy-Status when the upstream connection dies before the head', async () => {
+    const a = await get(await h2Client('api.example.com'), '/die-before-head');
+    expect(a.headers[':status']).toBe(502);
+    expect(a.headers['proxy-status']).toBe('mtls-proxy; error=connection_terminated; details="ECONNRESET"');
+    const request = await proxy.waitForLog('request', (l) => l.path === '/die-before-head');
+    expect(request).toMatchObject({ status: 502, protocol: 'h2' });
   });
 
   it('resets the upstream stream when the client resets its own', async () => {

@@ -1,4 +1,4 @@
-import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
@@ -8,6 +8,10 @@ export interface SeenH2Stream {
   clientCert: string | null;
   /** The stream's close: its RST_STREAM code (0 for a clean end). */
   closed: Promise<number>;
+  /** Destroys the stream's connection as a crash would: no GOAWAY, no RST_STREAM. */
+  dropConnection(): void;
+  /** Ends the stream's connection at the TLS level (close_notify, then FIN), with no GOAWAY. */
+  endConnection(): void;
 }
 
 export interface TestH2Upstream {
@@ -26,12 +30,14 @@ export interface H2UpstreamOptions {
   keyPem: string;
   /** CAs whose client certificates are accepted: one is required. */
   clientCa: string;
+  /** Also speak HTTP/1.1 to a client that offers only that by ALPN, as most servers do (answered 200 "h1"). */
+  allowHTTP1?: boolean;
   /** Answers a stream; by default a JSON body naming the client certificate and the request head. */
   handler?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, seen: SeenH2Stream) => void;
 }
 
 /**
- * A real h2-only server (ALPN h2, no HTTP/1.1 fallback) on loopback port 0 that
+ * A real h2 server (ALPN h2, HTTP/1.1 only with `allowHTTP1`) on loopback port 0 that
  * requires a client certificate and records each stream with the one it got.
  */
 export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH2Upstream> {
@@ -44,6 +50,20 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
     ca: options.clientCa,
     requestCert: true,
     rejectUnauthorized: true,
+    allowHTTP1: options.allowHTTP1 ?? false,
+  });
+  // Only then: a 'request' listener puts Node's compatibility layer on every h2 stream too.
+  if (options.allowHTTP1) {
+    server.on('request', (req, res) => {
+      if (req.httpVersionMajor === 1) res.end('h1');
+    });
+  }
+  // A session hides its socket from destroy(): each is kept here, made before its session.
+  const rawSockets = new WeakMap<Http2Session, TLSSocket>();
+  let handshaken: TLSSocket | null = null;
+  server.prependListener('secureConnection', (socket: TLSSocket) => (handshaken = socket));
+  server.on('session', (session) => {
+    if (handshaken) rawSockets.set(session, handshaken);
   });
   server.on('secureConnection', () => connections++);
   server.on('connection', () => tcpConnections++);
@@ -54,6 +74,8 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
       headers,
       clientCert: socket?.getPeerX509Certificate()?.fingerprint256 ?? null,
       closed: new Promise((resolve) => stream.once('close', () => resolve(stream.rstCode ?? 0))),
+      dropConnection: () => rawSockets.get(stream.session!)?.destroy(),
+      endConnection: () => rawSockets.get(stream.session!)?.end(),
     };
     seen.push(entry);
     if (options.handler) return options.handler(stream, headers, entry);
@@ -64,7 +86,7 @@ export async function startH2Upstream(options: H2UpstreamOptions): Promise<TestH
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const sessions = new Set<import('node:http2').ServerHttp2Session>();
+  const sessions = new Set<Http2Session>();
   server.on('session', (s) => {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));

@@ -55,7 +55,7 @@ describe('an intercepted CONNECT', () => {
     expect(res.peerCert?.subjectaltname).toContain('DNS:api.example.com');
 
     const tls = await proxy.waitForLog('upstream tls', (l) => l.host === 'api.example.com');
-    expect(tls).toMatchObject({ port: 443, rule: '*.example.com', authorized: true, protocol: 'TLSv1.3' });
+    expect(tls).toMatchObject({ port: 443, rule: '*.example.com', authorized: true, protocol: 'http/1.1', tlsVersion: 'TLSv1.3' });
     expect((tls.clientCert as { fingerprint256: string }).fingerprint256).toBe(pki.alice.fingerprint256);
     expect((tls.serverCert as { fingerprint256: string }).fingerprint256).toBe(pki.server.fingerprint256);
     const request = await proxy.waitForLog('request', (l) => l.host === 'api.example.com');

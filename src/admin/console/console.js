@@ -85,7 +85,7 @@
       if (event.serverCert) server.title = `${event.serverCert.subject}\n${event.serverCert.fingerprint256}`;
       tr.append(
         cell(time(event.time)),
-        cell(`${event.protocol ?? 'TLS'}${event.reused ? ' (resumed)' : ''}`),
+        cell(`${event.tlsVersion ?? 'TLS'} ${event.protocol}${event.reused ? ' (resumed)' : ''}`),
         cell(authority(event)),
         cell(''),
         cell(''),
