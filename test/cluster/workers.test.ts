@@ -115,12 +115,23 @@ describe('mtls-proxy start with workers: 2', () => {
     expect(cli.lines.filter((line) => line.msg === 'config reload failed')).toEqual([]);
   });
 
+  it('reports a config that cannot load once, from the primary, when the file changes', async () => {
+    writeFileSync(path.join(dir, 'config.yaml'), `listen:\n  port: 0\nworkers: 2\nclientCertificates:\n${ruleYaml(pki, 'api.example.com', 'alice')}    verify: maybe\n`);
+    const failed = await cli.waitForLog('config reload failed');
+    expect(failed).not.toHaveProperty('worker');
+    expect(failed.error).toBe(`${path.join(dir, 'config.yaml')}: clientCertificates[0].verify: must be true or false, not a string`);
+    // Still served by both workers, on the config before.
+    const lines = await requestsOnNewConnections(2, readFileSync(path.join(dir, 'ca', 'ca.crt'), 'utf8'));
+    expect(workersOf(lines).size).toBe(2);
+    expect(cli.lines.filter((line) => line.msg === 'config reload failed')).toHaveLength(1);
+  });
+
   it('stops every worker on SIGTERM and exits 0', async () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     const pids = cli.lines.filter((line) => line.msg === 'worker started').map((line) => line.pid as number);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
-    expect(cli.lines.filter((line) => line.level >= 50)).toEqual([]);
+    expect(cli.lines.filter((line) => line.level >= 50 && line.msg !== 'config reload failed')).toEqual([]);
   });
 });
 
