@@ -55,8 +55,17 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(match[1]);
 }
 
+/** Resident memory of the process and those below it (mtls-proxy's primary and its workers). */
 export function rssKiB(pid: number): number {
-  return statusKiB(pid, 'VmRSS');
+  let kiB = statusKiB(pid, 'VmRSS');
+  for (const member of processTree(pid).slice(1)) {
+    try {
+      kiB += statusKiB(member, 'VmRSS');
+    } catch {
+      // Ended since the tree was read.
+    }
+  }
+  return kiB;
 }
 
 export function peakRssKiB(pid: number): number {
