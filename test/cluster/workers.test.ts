@@ -4,6 +4,7 @@
  * workers in turn.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, tempDir, type LogLine, type RunningCli } from '../helpers/cli.js';
@@ -132,6 +133,27 @@ describe('mtls-proxy start with workers: 2', () => {
     const pids = cli.lines.filter((line) => line.msg === 'worker started').map((line) => line.pid as number);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect(cli.lines.filter((line) => line.level >= 50 && line.msg !== 'config reload failed')).toEqual([]);
+  });
+});
+
+describe('mtls-proxy start with workers: 2, when the port is taken', () => {
+  it('exits 2 with the one error line a single process prints, and leaves no worker behind', async () => {
+    const taken: Server = await new Promise((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => resolve(server));
+    });
+    try {
+      const { port: takenPort } = taken.address() as AddressInfo;
+      writeFileSync(path.join(dir, 'taken.yaml'), `listen:\n  port: ${takenPort}\nworkers: 2\n`);
+      const failed = startCli(['start', '-c', 'taken.yaml'], { cwd: dir });
+      // Resolved once stdout closes: a worker left running would hold it open.
+      expect(await failed.exited).toBe(2);
+      expect(failed.stderr()).toBe(
+        `error: ${path.join(dir, 'taken.yaml')}: listen.port: 127.0.0.1:${takenPort} is already in use by another program; stop it, or choose another port with --port (npm start -- --port N) or listen.port\n`,
+      );
+      expect(failed.lines.filter((line) => line.msg === 'listening' || line.msg === 'worker started')).toEqual([]);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });
 
