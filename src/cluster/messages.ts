@@ -10,8 +10,8 @@ import type { Config } from '../config/types.js';
 export type Question = 'down-workers' | 'metrics';
 
 export type ToWorker =
-  /** The answer to `hello`: the config to serve. */
-  | { readonly type: 'mtls-proxy:start'; readonly config: Config }
+  /** The answer to `hello`: the config to serve, and how many workers serve (a reloaded `workers` applies at a restart only). */
+  | { readonly type: 'mtls-proxy:start'; readonly config: Config; readonly workers: number }
   /** A reload the primary has checked; the worker answers `reloaded`. */
   | { readonly type: 'mtls-proxy:reload'; readonly id: number; readonly config: Config }
   /** The answer to `ask`; `error` when there is none. */

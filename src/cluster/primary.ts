@@ -122,7 +122,7 @@ class WorkerPool {
     switch (message.type) {
       case 'mtls-proxy:hello':
         slot.configured = true;
-        send(worker, { type: 'mtls-proxy:start', config: this.#config });
+        send(worker, { type: 'mtls-proxy:start', config: this.#config, workers: this.#slots.length });
         return;
       case 'mtls-proxy:listening':
         this.#address ??= { host: message.host, port: message.port };

@@ -39,7 +39,7 @@ function leavePrimary(): void {
 }
 
 /** Questions to the primary, matched to their answers by id. */
-function primaryView(): ClusterView & { answered(message: Answer): void } {
+function primaryQuestions(): Pick<ClusterView, 'downWorkers' | 'metrics'> & { answered(message: Answer): void } {
   const waiting = new Map<number, (message: Answer) => void>();
   let nextId = 0;
   const ask = (question: Question): Promise<string | null> => {
@@ -86,11 +86,11 @@ interface Handlers {
 }
 
 /** The config the primary sends in answer to hello; the later messages go to their handlers as they come. */
-function fromPrimary(handlers: Handlers): Promise<Config> {
+function fromPrimary(handlers: Handlers): Promise<{ config: Config; workers: number }> {
   return new Promise((resolve) => {
     process.on('message', (message: unknown) => {
       if (!isOurs<ToWorker>(message)) return;
-      if (message.type === 'mtls-proxy:start') resolve(deepFreeze(message.config));
+      if (message.type === 'mtls-proxy:start') resolve({ config: deepFreeze(message.config), workers: message.workers });
       else if (message.type === 'mtls-proxy:answer') handlers.answered(message);
       else if (message.type === 'mtls-proxy:reload') handlers.reload(message.id, deepFreeze(message.config));
       else handlers.stop();
@@ -109,7 +109,6 @@ export interface RunningWorker {
 /** Starts this worker: resolves once it listens, or with null when it cannot (the primary, told why, reports it). */
 export async function startWorker(): Promise<RunningWorker | null> {
   const scrapes = answerClusterScrapes();
-  const view = primaryView();
   const { stopping, stop } = stopRequested();
   let started: Promise<Proxy> | null = null;
   // One at a time, in the order sent; one sent while this worker starts waits for it.
@@ -126,12 +125,14 @@ export async function startWorker(): Promise<RunningWorker | null> {
     await send({ type: 'mtls-proxy:reloaded', id, error });
   };
 
-  const config = await fromPrimary({
-    answered: (message) => view.answered(message),
+  const primary = primaryQuestions();
+  const { config, workers } = await fromPrimary({
+    answered: (message) => primary.answered(message),
     reload: (id, next) => (reloads = reloads.then(() => reload(id, next))),
     stop,
   });
-  const logger = createLogger({ ...config.log, base: { worker: cluster.worker!.id }, shared: true });
+  const view: ClusterView = { worker: cluster.worker!.id, workers, downWorkers: primary.downWorkers, metrics: primary.metrics };
+  const logger = createLogger({ ...config.log, base: { worker: view.worker }, shared: true });
   started = startProxy(config, logger, { cluster: view });
   let proxy: Proxy;
   try {

@@ -27,6 +27,9 @@ export interface ConfigParts {
 
 /** A worker's view of the processes it serves beside, when `workers` is above 1. */
 export interface ClusterView {
+  /** This worker's cluster id, and how many workers serve. */
+  readonly worker: number;
+  readonly workers: number;
   /** A sentence naming the workers that are down, or null when every one is up. */
   downWorkers(): Promise<string | null>;
   /** Every worker's metrics, aggregated, in Prometheus text format. */

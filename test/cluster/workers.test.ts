@@ -77,6 +77,13 @@ describe('mtls-proxy start with workers: 2', () => {
     expect(workersOf(lines)).toEqual(new Set(started));
   });
 
+  it("says in the console which worker's feed it shows", async () => {
+    const state = (await (await get('/api/console')).json()) as { worker: { id: number; of: number } };
+    const started = cli.lines.filter((line) => line.msg === 'worker started').map((line) => line.worker);
+    expect(state.worker.of).toBe(2);
+    expect(started).toContain(state.worker.id);
+  });
+
   it('sums the counts of every worker in /metrics', async () => {
     const served = requestLines().length;
     expect(workersOf(requestLines()).size).toBe(2);
