@@ -9,6 +9,8 @@ export interface BenchOptions {
   windowMs: number;
   downloadMiB: number;
   idleConnections: number;
+  /** mtls-proxy's `workers` setting. */
+  workers: number;
   /** Force the Node upstream even when nginx is installed. */
   nodeUpstream: boolean;
   cpuProf: boolean;
@@ -25,6 +27,7 @@ export const USAGE = `npm run bench -- [options]
   --seconds S          measured window of each rate run (default 1.5)
   --download-mib N     size of the download (default 1024)
   --idle N             idle client connections (default 1000)
+  --workers N          mtls-proxy's workers setting (default 1); its CPU is summed over all its processes
   --node-upstream      use the Node mTLS upstream even when nginx is installed
   --cpu-prof           run mtls-proxy under node --cpu-prof; profiles land in bench/results/profiles/
   --keep               keep the temp folder (configs, logs, CAs) and print where it is
@@ -51,6 +54,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       seconds: { type: 'string' },
       'download-mib': { type: 'string' },
       idle: { type: 'string' },
+      workers: { type: 'string' },
       'node-upstream': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -65,6 +69,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     windowMs: Math.round(positive('seconds', values.seconds, 1.5) * 1000),
     downloadMiB: Math.round(positive('download-mib', values['download-mib'], 1024)),
     idleConnections: Math.round(positive('idle', values.idle, 1000)),
+    workers: Math.round(positive('workers', values.workers, 1)),
     nodeUpstream: values['node-upstream'],
     cpuProf: values['cpu-prof'],
     keep: values.keep,

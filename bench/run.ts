@@ -143,6 +143,7 @@ async function main(): Promise<void> {
         upstream,
         hosts: [BENCH_HOST, ...Array.from({ length: hostCount }, (_, i) => newHostName(i + 1))],
         mtlsProxyNodeFlags: options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+        mtlsProxyWorkers: options.workers,
       },
       hostCount,
     );

@@ -14,7 +14,7 @@ function version(): string {
 }
 
 /** JSON is YAML, so the config needs no serializer. */
-function config({ dir, pki, upstream, hosts }: PeerEnv): object {
+function config({ dir, pki, upstream, hosts, mtlsProxyWorkers }: PeerEnv): object {
   const target = `127.0.0.1:${upstream.port}`;
   return {
     listen: { host: '127.0.0.1', port: 0 },
@@ -24,6 +24,7 @@ function config({ dir, pki, upstream, hosts }: PeerEnv): object {
       resolve: Object.fromEntries(hosts.map((host) => [`${host}:443`, target])),
     },
     clientCertificates: [{ host: `*.${NEW_HOST_DOMAIN}`, cert: pki.clientCert, key: pki.clientKey }],
+    workers: mtlsProxyWorkers,
   };
 }
 

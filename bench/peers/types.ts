@@ -14,6 +14,8 @@ export interface PeerEnv {
   hosts: readonly string[];
   /** Extra node flags for mtls-proxy (e.g. --cpu-prof). */
   mtlsProxyNodeFlags: readonly string[];
+  /** mtls-proxy's `workers` setting. */
+  mtlsProxyWorkers: number;
 }
 
 export interface RunningPeer {

@@ -38,6 +38,8 @@ export function consoleState(ctx: AdminContext, pages: ReadonlyMap<string, { sum
     }),
     ca: { subject: caSummary.subject, fingerprint256: caSummary.fingerprint256, validTo: caSummary.validTo, daysLeft: caSummary.daysLeft },
     pages: [...pages].map(([path, page]) => ({ path, summary: page.summary, open: page.open })),
+    // With workers, the feed is this worker's only: the page says so.
+    worker: ctx.cluster ? { id: ctx.cluster.worker, of: ctx.cluster.workers } : null,
   };
 }
 

@@ -2,10 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyContext } from '../proxy/context.js';
 
 /** What the proxy's own pages read: the context in force when they are asked. */
-export type AdminContext = Pick<ProxyContext, 'access' | 'ca' | 'config' | 'feed' | 'matcher' | 'metrics' | 'routes' | 'store'>;
+export type AdminContext = Pick<ProxyContext, 'access' | 'ca' | 'cluster' | 'config' | 'feed' | 'matcher' | 'metrics' | 'routes' | 'store'>;
 
 /** A page's answer; the router adds the length, HEAD handling and the 401. */
 export interface AdminResponse {
+  /** 200 unless set. */
+  readonly status?: number;
   readonly contentType: string;
   readonly body: string;
   readonly headers?: Readonly<Record<string, string>>;

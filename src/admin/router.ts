@@ -56,7 +56,7 @@ export async function serveAdmin(ctx: AdminContext, req: IncomingMessage, res: S
     respondText(res, 500, 'The proxy failed to build this page.');
     return;
   }
-  const { contentType, body, headers } = answer;
-  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+  const { status = 200, contentType, body, headers } = answer;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -18,15 +18,22 @@ export type LoadOutcome =
 
 /** Turns loadConfig's result or error into a message for the process that asked. */
 export function outcomeOf(result: { config: Config } | { error: unknown }): LoadOutcome {
-  if ('config' in result) return { config: result.config };
-  const { error } = result;
+  return 'config' in result ? { config: result.config } : failureOf(result.error);
+}
+
+/** An error as plain data that crosses to another process. */
+export function failureOf(error: unknown): FailureOutcome {
   const errors = error instanceof ConfigErrors ? error.errors : error instanceof ConfigError ? [error] : null;
   if (errors) return { configErrors: errors.map((e) => ({ file: e.file, path: e.path, reason: e.reason, code: e.code })) };
   const err = error instanceof Error ? error : new Error(String(error));
   return { failure: { code: err instanceof MtlsProxyError ? err.code : null, message: err.message, stack: err.stack } };
 }
 
-function errorOf(outcome: Exclude<LoadOutcome, { config: Config }>): Error {
+/** A failed outcome: what crosses a process boundary in place of an error. */
+export type FailureOutcome = Exclude<LoadOutcome, { config: Config }>;
+
+/** The error a failed outcome stands for, ConfigErrors as ConfigErrors again. */
+export function errorOf(outcome: FailureOutcome): Error {
   if ('configErrors' in outcome) {
     const errors = outcome.configErrors.map((e) => new ConfigError(e.file, e.path, e.reason, { code: e.code }));
     return errors.length === 1 ? errors[0]! : new ConfigErrors(errors);

@@ -117,6 +117,7 @@ function resolvePaths(parsed: ParsedConfig, file: string | null, baseDir: string
     warnExpiryDays: parsed.warnExpiryDays,
     timeouts: parsed.timeouts,
     limits: parsed.limits,
+    workers: parsed.workers,
   };
   return { config, passphraseFiles };
 }

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { HostError } from '../errors.js';
 import { canonicalHost, formatAuthority, parseAuthority } from '../match/host.js';
@@ -324,6 +325,10 @@ export const configSchema = z
       })
       .prefault({})
       .describe('In seconds.'),
+    workers: oneOf([z.int().min(1), z.literal('auto')], 'a whole number from 1 up, or auto')
+      .transform((workers) => (workers === 'auto' ? availableParallelism() : workers))
+      .prefault(1)
+      .describe('Processes that serve clients on the one port; auto is one per core (os.availableParallelism()).'),
     limits: z
       .strictObject({
         maxConnections: z

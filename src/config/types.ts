@@ -87,6 +87,8 @@ export interface Config {
   readonly warnExpiryDays: number;
   readonly timeouts: TimeoutsConfig;
   readonly limits: { readonly maxConnections: number };
+  /** Processes serving clients on the listening socket (node:cluster workers when more than 1); `auto` already resolved. */
+  readonly workers: number;
   /** What loading noticed that the user should hear, such as a config.yml left unread. */
   readonly loadWarnings?: readonly string[];
 }

@@ -11,6 +11,10 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** The file descriptor lines go to without a destination: 1 (stdout, the default) or 2 (`run`, whose stdout is the command's). */
   fd?: 1 | 2;
+  /** Fields every line carries, such as a cluster worker's `worker`. */
+  base?: Readonly<Record<string, unknown>>;
+  /** Other processes write to the same output (with `workers` above 1): see batchedDestination. */
+  shared?: boolean;
 }
 
 /** pino-pretty is loaded only when asked for: the JSON path should not pay its memory. */
@@ -27,19 +31,28 @@ function prettyDestination(fd: 1 | 2): DestinationStream {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const fd = options.fd ?? 1;
-  const destination = options.destination ?? (options.format === 'pretty' ? prettyDestination(fd) : batchedDestination(fd));
-  return pino({ level: options.level, base: undefined }, destination);
+  const destination = options.destination ?? (options.format === 'pretty' ? prettyDestination(fd) : batchedDestination(fd, options.shared ?? false));
+  return pino({ level: options.level, base: options.base ?? undefined }, destination);
 }
 
 /** How long a log line may wait in the buffer before it is written. */
 const FLUSH_INTERVAL_MS = 100;
 
 /**
+ * The most a pipe takes in one write without interleaving it with other writers' (POSIX
+ * PIPE_BUF, 4096 on Linux); a longer write to a full pipe may be split around theirs.
+ */
+const PIPE_BUF = 4096;
+
+/**
  * Asynchronous, batched writes to stdout (or stderr): one write per 32 KiB of lines instead of
  * one per line keeps logging off the request path (4 KiB batches still cost 5% of the
  * CPU of a keep-alive request). A quiet proxy's lines wait at most FLUSH_INTERVAL_MS;
- * shutdown flushes the rest.
+ * shutdown flushes the rest. When other processes share the output, each write is whole
+ * lines of at most PIPE_BUF bytes (sonic-boom cuts its buffer between writes at maxWrite),
+ * so no line is ever cut by another process's.
  */
-function batchedDestination(fd: 1 | 2): DestinationStream {
-  return pino.destination({ dest: fd, sync: false, minLength: 32 * 1024, maxWrite: 64 * 1024, periodicFlush: FLUSH_INTERVAL_MS });
+function batchedDestination(fd: 1 | 2, shared: boolean): DestinationStream {
+  const sizes = shared ? { minLength: PIPE_BUF - 1024, maxWrite: PIPE_BUF } : { minLength: 32 * 1024, maxWrite: 64 * 1024 };
+  return pino.destination({ dest: fd, sync: false, ...sizes, periodicFlush: FLUSH_INTERVAL_MS });
 }

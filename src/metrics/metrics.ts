@@ -82,6 +82,8 @@ export class ProxyMetrics {
       help: "Seconds until each rule's client certificate expires (negative once expired).",
       labelNames: ['rule', 'fingerprint256'],
       registers,
+      // Every cluster worker has the same certificates: summed, the seconds would double.
+      aggregator: 'first',
       // Computed when scraped, from the certificates in force then.
       collect() {
         this.reset();
@@ -116,6 +118,11 @@ export class ProxyMetrics {
     const gauge = this.#open[side];
     gauge.inc();
     socket.once('close', () => gauge.dec());
+  }
+
+  /** For a cluster worker to hand to prom-client's AggregatorRegistry. */
+  get registry(): Registry {
+    return this.#registry;
   }
 
   get contentType(): string {

@@ -25,6 +25,17 @@ export interface ConfigParts {
   readonly credentialIds: ReadonlySet<string>;
 }
 
+/** A worker's view of the processes it serves beside, when `workers` is above 1. */
+export interface ClusterView {
+  /** This worker's cluster id, and how many workers serve. */
+  readonly worker: number;
+  readonly workers: number;
+  /** A sentence naming the workers that are down, or null when every one is up. */
+  downWorkers(): Promise<string | null>;
+  /** Every worker's metrics, aggregated, in Prometheus text format. */
+  metrics(): Promise<string>;
+}
+
 /** What lives as long as the process, carried unchanged from one context to the next. */
 export interface ProcessParts {
   readonly pools: UpstreamPools;
@@ -35,6 +46,8 @@ export interface ProcessParts {
   readonly feed: ActivityFeed;
   /** log.keylog as read at start: the file is opened and announced once, for both sides. */
   readonly keylogFile: string | undefined;
+  /** Set in a cluster worker: /healthz and /metrics answer for every worker. */
+  readonly cluster?: ClusterView;
 }
 
 /** Everything a connection needs: one config's parts and the process's. */
@@ -70,12 +83,18 @@ function warmedLeaves(ca: CertificateAuthority): LeafContexts {
   return leaves;
 }
 
+/** The certificates a config names and the CA (created when missing), with the problems of both at once as ConfigErrors. */
+export async function loadCertificates(config: Config): Promise<Pick<ConfigParts, 'config' | 'store' | 'ca'>> {
+  const [store, ca] = await allProblemsAtOnce(loadCertificateStore(config), loadOrCreateCa(config.ca, config.file));
+  return { config, store, ca };
+}
+
 /**
  * Loads every certificate and the CA, reporting the problems of both at once as
  * ConfigErrors. The minted leaves of `previous` are kept when the CA is the same.
  */
 export async function loadConfigParts(config: Config, previous?: Pick<ConfigParts, 'ca' | 'leaves'>): Promise<ConfigParts> {
-  const [store, loadedCa] = await allProblemsAtOnce(loadCertificateStore(config), loadOrCreateCa(config.ca, config.file));
+  const { store, ca: loadedCa } = await loadCertificates(config);
   const kept = previous !== undefined && sameCa(previous.ca, loadedCa) ? previous : null;
   // The same CA, not a newly created one: `created` describes this load.
   const ca = kept ? { ...kept.ca, created: loadedCa.created } : loadedCa;

@@ -7,7 +7,7 @@ import { riskyPattern } from '../match/risky-patterns.js';
 import { ProxyMetrics } from '../metrics/metrics.js';
 import { caWarnings } from '../tls/ca.js';
 import { UpstreamPools } from '../upstream/pools.js';
-import { loadConfigParts, type ContextHolder, type ProxyContext } from './context.js';
+import { loadConfigParts, type ClusterView, type ContextHolder, type ProxyContext } from './context.js';
 import { startProxyServer, type RunningProxy } from './server.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -19,8 +19,11 @@ export interface Proxy extends Omit<RunningProxy, 'refresh'> {
   swap(next: ProxyContext): ProxyContext;
 }
 
+/** What the start and reload lines are about: a config, its certificates, the CA, and where to say it. */
+export type Announced = Pick<ProxyContext, 'config' | 'store' | 'ca' | 'logger'>;
+
 /** What start says about a context's config and certificates; a reload says it again for the new one. */
-export function logContextWarnings(ctx: ProxyContext): void {
+export function logContextWarnings(ctx: Announced): void {
   const { config, store, ca, logger } = ctx;
   for (const message of config.loadWarnings ?? []) logger.warn({ config: config.file }, message);
   if (ca.created) logger.info({ caCert: ca.certPath }, 'created a new CA; clients must trust it (mtls-proxy ca tells how)');
@@ -42,12 +45,32 @@ export function logContextWarnings(ctx: ProxyContext): void {
   logExpiring(ctx);
 }
 
-function logExpiring({ config, store, logger }: ProxyContext): void {
+function logExpiring({ config, store, logger }: Announced): void {
   for (const entry of expiringCertificates(config, store)) logger.warn(entry, 'certificate expiring');
 }
 
+/** Logs `certificate expiring` once a day for whichever certificates are current that day (a reload may have brought new ones). */
+export function logExpiringDaily(current: () => Announced): () => void {
+  const daily = setInterval(() => logExpiring(current()), DAY_MS);
+  daily.unref();
+  return () => clearInterval(daily);
+}
+
+export interface StartOptions {
+  /**
+   * Set in a cluster worker, which serves beside others: the primary says the start
+   * lines (warnings, `listening`, daily expiry) once for all of them.
+   */
+  readonly cluster?: ClusterView;
+}
+
+/** The contract's `listening` line; `extra` adds fields such as the number of workers. */
+export function logListening({ config, ca, logger }: Announced, at: { host: string; port: number }, extra: Record<string, unknown> = {}): void {
+  logger.info({ host: at.host, port: at.port, caCert: ca.certPath, rules: config.clientCertificates.length, config: config.file, ...extra }, 'listening');
+}
+
 /** Loads every certificate and the CA (throwing ConfigErrors on failure), then listens. */
-export async function startProxy(config: Config, logger: Logger): Promise<Proxy> {
+export async function startProxy(config: Config, logger: Logger, options: StartOptions = {}): Promise<Proxy> {
   const parts = await loadConfigParts(config);
   if (config.log.keylog !== undefined) openKeyLog(config.log.keylog, config.file);
   // The expiry gauge reads whichever context is current when scraped.
@@ -61,15 +84,16 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
       metrics,
       feed,
       keylogFile: config.log.keylog,
+      ...(options.cluster ? { cluster: options.cluster } : {}),
     },
   };
   const server = await startProxyServer(holder);
-  logContextWarnings(holder.current);
-  // Whichever context is current that day: a reload may have brought new certificates.
-  const daily = setInterval(() => logExpiring(holder.current), DAY_MS);
-  daily.unref();
-
-  logger.info({ host: server.host, port: server.port, caCert: holder.current.ca.certPath, rules: config.clientCertificates.length, config: config.file }, 'listening');
+  let stopDaily = (): void => {};
+  if (!options.cluster) {
+    logContextWarnings(holder.current);
+    stopDaily = logExpiringDaily(() => holder.current);
+    logListening(holder.current, server);
+  }
   return {
     host: server.host,
     port: server.port,
@@ -83,7 +107,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Proxy>
       return previous;
     },
     close: async () => {
-      clearInterval(daily);
+      stopDaily();
       await server.close();
       await holder.current.pools.close();
     },

@@ -92,7 +92,9 @@ describe('the console', () => {
 
   it('/api/console lists the rule with its public facts and no secret', async () => {
     const res = await adminGet(setup.proxy.port, '/api/console', authorized());
-    const state = JSON.parse(res.body) as { rules: Array<Record<string, unknown>> };
+    const state = JSON.parse(res.body) as { rules: Array<Record<string, unknown>>; worker: unknown };
+    // One process: the feed is the whole proxy's.
+    expect(state.worker).toBeNull();
     expect(state.rules).toEqual([
       expect.objectContaining({ index: 0, host: 'api.example.com', ports: '443', subject: 'CN=alice', fingerprint256: setup.pki.alice.fingerprint256, expiry: 'ok' }),
     ]);

@@ -46,6 +46,7 @@ function config(rules: ClientCertificateRule[], upstreamCa: string[] = [], warnE
     warnExpiryDays,
     timeouts: { connect: 10, handshake: 10, response: 60, idle: 60 },
     limits: { maxConnections: 10000 },
+    workers: 1,
   };
 }
 

@@ -19,6 +19,7 @@ describe('defaults', () => {
     warnExpiryDays: 30,
     timeouts: { connect: 10, handshake: 10, response: 60, idle: 60 },
     limits: { maxConnections: 10000 },
+    workers: 1,
   });
 
   it('are the contract example values without a file, relative to the working folder', () => {

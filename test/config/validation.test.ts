@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
@@ -39,6 +40,7 @@ function goodConfig(): Draft {
     warnExpiryDays: 30,
     timeouts: { connect: 10, handshake: 10, response: 60, idle: 60 },
     limits: { maxConnections: 10000 },
+    workers: 2,
   };
 }
 
@@ -126,6 +128,11 @@ const cases: Case[] = [
   { name: 'zero timeout', change: (c) => (c.timeouts.connect = 0), path: 'timeouts.connect', reason: 'must be greater than 0' },
   { name: 'timeout as text', change: (c) => (c.timeouts.idle = '60s'), path: 'timeouts.idle', reason: 'must be a number, not a string' },
   { name: 'no connections allowed', change: (c) => (c.limits.maxConnections = 0), path: 'limits.maxConnections', reason: 'must be at least 1' },
+
+  // workers
+  { name: 'no workers', change: (c) => (c.workers = 0), path: 'workers', reason: 'must be at least 1' },
+  { name: 'fractional workers', change: (c) => (c.workers = 1.5), path: 'workers', reason: 'must be a whole number from 1 up, or auto' },
+  { name: 'workers as another word', change: (c) => (c.workers = 'all'), path: 'workers', reason: 'must be a whole number from 1 up, or auto' },
 ];
 
 describe('config validation', () => {
@@ -133,6 +140,12 @@ describe('config validation', () => {
     const config = parseChanged(() => {});
     expect(config.clientCertificates).toHaveLength(2);
     expect(config.upstream.proxy).toBe('http://corp-proxy:3128');
+  });
+
+  it('takes workers as a number, or auto for one per core', () => {
+    expect(parseChanged(() => {}).workers).toBe(2);
+    expect(parseChanged((c) => (c.workers = 'auto')).workers).toBe(availableParallelism());
+    expect(parseChanged((c) => delete c.workers).workers).toBe(1);
   });
 
   it.each(cases)('$name: $path', ({ change, path, reason }) => {

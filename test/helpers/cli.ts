@@ -81,6 +81,8 @@ export interface RunningCli {
   stderr(): string;
   /** The first line with this msg; rejects if the process ends before writing one. */
   waitForLog(msg: string): Promise<LogLine>;
+  /** What `found` returns once it returns something, checked after each new output; rejects if the process ends first. */
+  waitUntil<T>(what: string, found: (lines: readonly LogLine[]) => T | undefined): Promise<T>;
   /** Exit code (null on a signal) once the process has ended. */
   readonly exited: Promise<number | null>;
 }
@@ -112,23 +114,26 @@ export function startCli(args: readonly string[], options: CliOptions): RunningC
     lines,
     stderr: () => stderr,
     exited,
-    waitForLog(msg) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const hit = lines.find((line) => line.msg === msg);
-          if (hit) {
-            waiters.delete(check);
-            resolve(hit);
-          } else if (ended()) {
-            waiters.delete(check);
-            reject(new Error(`mtls-proxy ${args.join(' ')} exited before logging "${msg}"; stderr: ${stderr}`));
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForLog: (msg) => waitUntil(`logging "${msg}"`, (all) => all.find((line) => line.msg === msg)),
+    waitUntil,
   };
+
+  function waitUntil<T>(what: string, found: (all: readonly LogLine[]) => T | undefined): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const hit = found(lines);
+        if (hit !== undefined) {
+          waiters.delete(check);
+          resolve(hit);
+        } else if (ended()) {
+          waiters.delete(check);
+          reject(new Error(`mtls-proxy ${args.join(' ')} exited before ${what}; stderr: ${stderr}`));
+        }
+      };
+      waiters.add(check);
+      check();
+    });
+  }
 }
 
 /** A fresh folder under the system temp dir, and a function that removes it. */

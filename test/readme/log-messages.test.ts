@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_DIR, section, tableRows } from './readme.js';
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
-const LOGGER = /(?:^|\.)(?:log|logger)$/i;
+const LOGGER = /(?:^|\.#?)(?:log|logger)$/i;
 
 function fixedMessages(file: string, text: string): string[] {
   const found: string[] = [];

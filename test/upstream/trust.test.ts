@@ -14,6 +14,7 @@ function config(upstream: Partial<Config['upstream']>): Config {
     warnExpiryDays: 30,
     timeouts: { connect: 10, handshake: 10, response: 60, idle: 60 },
     limits: { maxConnections: 10000 },
+    workers: 1,
   };
 }
 

@@ -39,6 +39,10 @@
       body.append(tr);
     }
     $('no-rules').hidden = state.rules.length > 0;
+    if (state.worker) {
+      $('feed-worker').textContent = `Worker ${state.worker.id} of ${state.worker.of} serves this page: the feed shows the connections it was handed, not the other workers'.`;
+      $('feed-worker').hidden = false;
+    }
     const ca = $('ca');
     ca.textContent = `${state.ca.subject}, fingerprint256 ${state.ca.fingerprint256.slice(0, 11)}…, valid to ${state.ca.validTo.slice(0, 10)}`;
     ca.title = state.ca.fingerprint256;
