@@ -21,10 +21,15 @@ export async function checkUpstreamRequiresClientCert(client: LoadClient, upstre
   if (status === 200) throw new Error(`${upstream.label} answered 200 to a client without a certificate; it must require one.`);
 }
 
+/** The upstream's /whoami answer says it verified the bench client certificate. */
+export function whoamiShowsClientCert(body: string): boolean {
+  return body.startsWith('SUCCESS') && body.includes(`CN=${CLIENT_CN}`);
+}
+
 /** Throws unless a request through the route reaches the upstream with the bench client certificate. */
 async function checkClientCertPresented(client: LoadClient, route: Route): Promise<void> {
   const { status, body } = await client.run({ kind: 'fetch', route, host: BENCH_HOST, path: PATHS.whoami }, { timeoutMs: TIMEOUT_MS });
-  if (status !== 200 || !body.startsWith('SUCCESS') || !body.includes(`CN=${CLIENT_CN}`)) {
+  if (status !== 200 || !whoamiShowsClientCert(body)) {
     throw new Error(`no client certificate reached the upstream (HTTP ${status}: ${body.trim().slice(0, 120)})`);
   }
 }

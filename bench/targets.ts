@@ -16,6 +16,7 @@ export const TARGETS: readonly Target[] = [
   { metric: 'keepaliveRps', direction: 'atLeast', bound: 4, relativeTo: 'http-mitm-proxy', text: '≥ 4× http-mitm-proxy' },
   { metric: 'keepaliveRps', direction: 'atLeast', bound: 15, relativeTo: 'mitmproxy', text: '≥ 15× mitmproxy' },
   { metric: 'keepaliveCpuUs', direction: 'atMost', bound: 70, text: '≤ 70 µs' },
+  { metric: 'h2Rps', direction: 'atLeast', bound: 10, relativeTo: 'mitmproxy', text: '≥ 10× mitmproxy' },
   { metric: 'newConnRps', direction: 'atLeast', bound: 0.8, relativeTo: 'direct', text: '≥ 0.80× DIRECT' },
   { metric: 'firstHostExtraMs', direction: 'atMost', bound: 2, text: '≤ 2 ms' },
   { metric: 'burstDelayMs', direction: 'atMost', bound: 20, text: '≤ 20 ms' },

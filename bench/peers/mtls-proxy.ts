@@ -30,6 +30,7 @@ function config({ dir, pki, upstream, hosts }: PeerEnv): object {
 export const mtlsProxy: PeerDefinition = {
   name: 'mtls-proxy',
   title: 'mtls-proxy',
+  h2: true,
   missing: () => (existsSync(CLI) ? null : 'dist/cli.js is missing (npm run build)'),
   start: async (env) => {
     const configFile = path.join(env.dir, 'config.yaml');
