@@ -88,10 +88,11 @@ const H2_FIRST_WARMUP_MS = 2000;
 const h2Warmed = new WeakSet<Subject>();
 
 /**
- * One h2 connection with 100 streams in flight (mtls-proxy's and a typical
- * server's SETTINGS_MAX_CONCURRENT_STREAMS). The client fails the job unless
- * ALPN chose h2; the upstream's own answer must show h2 reached it, with the
- * client certificate, before anything is timed.
+ * One h2 connection with 100 streams in flight (mtls-proxy's
+ * SETTINGS_MAX_CONCURRENT_STREAMS, the least RFC 9113 recommends a server
+ * allows). The client fails the job unless ALPN chose h2; the upstream's own
+ * answer must show h2 reached it, with the client certificate, before
+ * anything is timed.
  */
 export const h2Streams: Scenario = {
   id: 'h2',
