@@ -3,6 +3,8 @@
 export type MetricKey =
   | 'keepaliveRps'
   | 'keepaliveCpuUs'
+  | 'h2Rps'
+  | 'h2CpuUs'
   | 'newConnRps'
   | 'latencyP50Ms'
   | 'latencyP99Ms'
@@ -27,6 +29,8 @@ export function metricDefinitions(options: { downloadMiB: number; idleConnection
   return [
     { key: 'keepaliveRps', label: 'keep-alive, 50 concurrent, req/s', decimals: 0, ratio: true },
     { key: 'keepaliveCpuUs', label: 'proxy CPU per request at 50 concurrent, µs', decimals: 0, ratio: false },
+    { key: 'h2Rps', label: 'h2, one connection, 100 concurrent streams, req/s', decimals: 0, ratio: true },
+    { key: 'h2CpuUs', label: 'proxy CPU per h2 request at 100 streams, µs', decimals: 0, ratio: false },
     { key: 'newConnRps', label: 'new connection per request, 10 concurrent, req/s', decimals: 0, ratio: true },
     { key: 'latencyP50Ms', label: 'latency at 1 concurrent, p50 ms', decimals: 2, ratio: false },
     { key: 'latencyP99Ms', label: 'latency at 1 concurrent, p99 ms', decimals: 2, ratio: false },

@@ -22,7 +22,7 @@ export const USAGE = `npm run bench -- [options]
 
   --peers LIST         comma-separated subset of: direct,tunnel,mitmproxy,http-mitm-proxy,mtls-proxy
                        (DIRECT always runs: it is every ratio's denominator)
-  --scenarios LIST     comma-separated subset of: latency,keepalive,newconn,firsthost,burst,idle,download
+  --scenarios LIST     comma-separated subset of: latency,keepalive,h2,newconn,firsthost,burst,idle,download
   --reps N             repetitions of the rate and burst scenarios (default 3)
   --seconds S          measured window of each rate run (default 1.5)
   --download-mib N     size of the download (default 1024)

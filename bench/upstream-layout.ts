@@ -6,6 +6,8 @@ export const PATHS = {
   /** `<verify result> <client subject>`: proves a client certificate arrived. */
   whoami: '/whoami',
   big: '/files/big.bin',
+  /** The request's protocol as the upstream saw it (`HTTP/2.0`, `HTTP/1.1`): proves h2 reached it. */
+  protocol: '/protocol',
 } as const;
 
 export interface UpstreamFiles {

@@ -1,4 +1,4 @@
-/** nginx from Debian as the mTLS upstream: TLS 1.3, HTTP/1.1, `ssl_verify_client on`. */
+/** nginx from Debian as the mTLS upstream: TLS 1.3, h2 and HTTP/1.1 by ALPN, `ssl_verify_client on`. */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +35,7 @@ http {
   keepalive_requests 1000000;
   keepalive_timeout 120s;
   server {
-    listen 127.0.0.1:${port} ssl;
+    listen 127.0.0.1:${port} ssl http2;
     server_name _;
     ssl_protocols TLSv1.3;
     ssl_certificate ${pki.serverCert};
@@ -44,6 +44,7 @@ http {
     ssl_verify_client on;
     location = ${PATHS.small} { return 200 "ok\\n"; }
     location = ${PATHS.whoami} { return 200 "$ssl_client_verify $ssl_client_s_dn\\n"; }
+    location = ${PATHS.protocol} { return 200 "$server_protocol\\n"; }
     location /files/ { alias ${files.filesDir}/; }
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Standalone (run by plain node after transpiling; built-ins only): an HTTPS
- * server that requires a client certificate and serves what nginx serves.
+ * server, h2 and HTTP/1.1 by ALPN, that requires a client certificate and
+ * serves what nginx serves.
  */
 import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:https';
+import { createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -17,7 +18,7 @@ interface Args {
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 
-const server = createServer(
+const server = createSecureServer(
   {
     cert: readFileSync(args.cert),
     key: readFileSync(args.key),
@@ -25,8 +26,7 @@ const server = createServer(
     requestCert: true,
     rejectUnauthorized: true,
     minVersion: 'TLSv1.3',
-    ALPNProtocols: ['http/1.1'],
-    keepAliveTimeout: 120_000,
+    allowHTTP1: true,
   },
   (req, res) => {
     const url = req.url ?? '/';
@@ -35,6 +35,8 @@ const server = createServer(
     } else if (url === '/whoami') {
       const peer = (req.socket as TLSSocket).getPeerCertificate();
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`SUCCESS CN=${peer.subject?.CN ?? ''}\n`);
+    } else if (url === '/protocol') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`HTTP/${req.httpVersion}\n`);
     } else if (url.startsWith('/files/')) {
       const file = path.join(args.filesDir, path.basename(url));
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(statSync(file).size) });

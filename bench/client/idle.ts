@@ -1,36 +1,12 @@
 /** Idle client connections held open through a proxy: CONNECT, then a TLS handshake, then nothing. */
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tlsOptionsOf } from './dispatcher.js';
 import type { Job, JobResults } from './protocol.js';
 import type { JobContext } from './jobs.js';
+import { connectTunnel } from './tunnel.js';
 
 const HANDSHAKE_TIMEOUT_MS = 15_000;
-
-/** Sends CONNECT and resolves once the proxy answered 200 (the socket then carries the tunnel). */
-function connectTunnel(proxyPort: number, authority: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: '127.0.0.1', port: proxyPort });
-    let head = '';
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('data', onData);
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1];
-      if (status !== '200') {
-        socket.destroy();
-        reject(new Error(`CONNECT answered ${status ?? head.slice(0, 40)}`));
-        return;
-      }
-      socket.pause();
-      resolve(socket);
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
-  });
-}
 
 async function openOne(job: Extract<Job, { kind: 'idle' }>, proxyPort: number): Promise<Socket> {
   const tunnel = await connectTunnel(proxyPort, `${job.host}:443`);

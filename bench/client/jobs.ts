@@ -1,9 +1,10 @@
 /** The load client's jobs: each builds its own dispatcher and tears it down. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import { quantile } from '../stats.js';
 import { createDispatcher, originOf } from './dispatcher.js';
+import { h2Loop } from './h2.js';
 import { holdIdleConnections } from './idle.js';
+import { ErrorTally, measuredLoops } from './loops.js';
 import { wallClockMs, type Job, type JobKind, type JobResults } from './protocol.js';
 
 export interface JobContext {
@@ -14,29 +15,12 @@ export interface JobContext {
 
 type JobOf<K extends JobKind> = Extract<Job, { kind: K }>;
 
-function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as Error & { code?: string }).code;
-    return code ? `${code}: ${err.message}` : err.message;
-  }
-  return String(err);
-}
-
 /** One GET; the body read (and returned as text only when asked, to save CPU). */
 async function get(dispatcher: Dispatcher, origin: string, path: string, options: { reset?: boolean; text?: boolean } = {}): Promise<{ status: number; body: string }> {
   const res = await dispatcher.request({ origin, path, method: 'GET', reset: options.reset ?? false });
   if (options.text) return { status: res.statusCode, body: await res.body.text() };
   await res.body.dump();
   return { status: res.statusCode, body: '' };
-}
-
-class ErrorTally {
-  count = 0;
-  first: string | null = null;
-  add(err: unknown): void {
-    this.count++;
-    this.first ??= errorText(err);
-  }
 }
 
 async function fetchOnce(job: JobOf<'fetch'>): Promise<JobResults['fetch']> {
@@ -51,53 +35,11 @@ async function fetchOnce(job: JobOf<'fetch'>): Promise<JobResults['fetch']> {
 async function closedLoop(job: JobOf<'closedLoop'>, ctx: JobContext): Promise<JobResults['closedLoop']> {
   const dispatcher = createDispatcher(job.route);
   const origin = originOf(job.route, job.host);
-  const errors = new ErrorTally();
-  const latencies: number[] = [];
-  let completed = 0;
-  const start = performance.now();
-  const windowStart = start + job.warmupMs;
-  const windowEnd = windowStart + job.durationMs;
-  const markStart = setTimeout(() => ctx.mark('start'), job.warmupMs);
-  // The loops may all notice the window's end before this timer fires: then they mark it.
-  let ended = false;
-  const markEnd = (): void => {
-    if (!ended) ctx.mark('end');
-    ended = true;
-  };
-  const endTimer = setTimeout(markEnd, job.warmupMs + job.durationMs);
-
-  const loop = async (): Promise<void> => {
-    while (performance.now() < windowEnd) {
-      const t0 = performance.now();
-      try {
-        const { status } = await get(dispatcher, origin, job.path, { reset: job.newConnectionPerRequest });
-        if (status !== 200) throw new Error(`HTTP ${status}`);
-        const t1 = performance.now();
-        if (t1 >= windowStart && t1 <= windowEnd) completed++;
-        if (t0 >= windowStart && t1 <= windowEnd) latencies.push(t1 - t0);
-      } catch (err) {
-        errors.add(err);
-        // A failing peer must not turn the loop into a busy spin.
-        await sleep(10);
-      }
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: job.concurrency }, loop));
-    markEnd();
+    return await measuredLoops(job, ctx, async () => (await get(dispatcher, origin, job.path, { reset: job.newConnectionPerRequest })).status);
   } finally {
-    clearTimeout(markStart);
-    clearTimeout(endTimer);
     await dispatcher.destroy();
   }
-  return {
-    requests: completed,
-    errors: errors.count,
-    firstError: errors.first,
-    seconds: job.durationMs / 1000,
-    p50Ms: quantile(latencies, 0.5),
-    p99Ms: quantile(latencies, 0.99),
-  };
 }
 
 /** One request on a client of its own: a new connection, CONNECT and full TLS handshake. */
@@ -178,6 +120,8 @@ export async function runJob(job: Job, ctx: JobContext): Promise<JobResults[JobK
       return fetchOnce(job);
     case 'closedLoop':
       return closedLoop(job, ctx);
+    case 'h2Loop':
+      return h2Loop(job, ctx);
     case 'firstRequests':
       return firstRequests(job);
     case 'probe':

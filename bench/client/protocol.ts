@@ -24,6 +24,20 @@ export type Job =
       durationMs: number;
       newConnectionPerRequest: boolean;
     }
+  /**
+   * One h2 connection (ALPN h2 required), first a GET of each of `firstPaths` (their
+   * bodies returned), then `concurrency` streams back to back; marks as closedLoop.
+   */
+  | {
+      kind: 'h2Loop';
+      route: Route;
+      host: string;
+      path: string;
+      firstPaths: string[];
+      concurrency: number;
+      warmupMs: number;
+      durationMs: number;
+    }
   /** One request per host, each on a fresh client (new connection, no TLS session), sequential or all at once. */
   | { kind: 'firstRequests'; route: Route; hosts: string[]; path: string; concurrent: boolean }
   /** Sequential keep-alive requests, each timed; marks `started` after the first, runs until released. */
@@ -47,6 +61,11 @@ export interface LoopResult {
   seconds: number;
   p50Ms: number;
   p99Ms: number;
+}
+
+export interface H2LoopResult extends LoopResult {
+  /** The bodies of `firstPaths`, in order. */
+  firstBodies: string[];
 }
 
 /** Wall-clock times are epoch milliseconds (performance.timeOrigin + now), comparable across processes. */
@@ -78,6 +97,7 @@ export interface DownloadResult {
 export interface JobResults {
   fetch: FetchResult;
   closedLoop: LoopResult;
+  h2Loop: H2LoopResult;
   firstRequests: FirstRequestsResult;
   probe: ProbeResult;
   idle: IdleResult;

@@ -19,6 +19,8 @@ function version(): string | null {
 export const httpMitmProxy: PeerDefinition = {
   name: 'http-mitm-proxy',
   title: 'http-mitm-proxy',
+  // It speaks HTTP/1.1 only, to clients and to servers.
+  h2: false,
   missing: () => (version() === null ? 'http-mitm-proxy is not installed (npm install)' : null),
   start: async ({ dir, pki, upstream }) => {
     const caDir = path.join(dir, 'ca');

@@ -26,6 +26,7 @@ function version(): string | null {
 export const mitmproxy: PeerDefinition = {
   name: 'mitmproxy',
   title: 'mitmproxy',
+  h2: true,
   missing: () => (version() === null ? 'mitmdump is not installed (apt-get install mitmproxy)' : null),
   start: async ({ dir, pki, upstream }) => {
     const port = await freePort();

@@ -31,6 +31,7 @@ function config({ dir, pki, upstream, hosts, mtlsProxyWorkers }: PeerEnv): objec
 export const mtlsProxy: PeerDefinition = {
   name: 'mtls-proxy',
   title: 'mtls-proxy',
+  h2: true,
   missing: () => (existsSync(CLI) ? null : 'dist/cli.js is missing (npm run build)'),
   start: async (env) => {
     const configFile = path.join(env.dir, 'config.yaml');

@@ -15,6 +15,7 @@ interface TunnelArgs {
 export const tunnel: PeerDefinition = {
   name: 'tunnel',
   title: 'CONNECT tunnel',
+  h2: true,
   missing: () => null,
   start: async ({ dir, pki, upstream }) => {
     const args: TunnelArgs = { upstreamPort: upstream.port };

@@ -31,6 +31,8 @@ export interface PeerDefinition {
   readonly name: PeerName;
   /** Column heading. */
   readonly title: string;
+  /** Relays h2 from client to upstream; the h2 scenario shows "–" for a peer that cannot. */
+  readonly h2: boolean;
   /** Why it cannot run on this machine, or null when it can. */
   missing(): string | null;
   start(env: PeerEnv): Promise<RunningPeer>;

@@ -1,6 +1,6 @@
 import { idleConnections, download, startRss } from './memory.js';
 import { firstHost, newHostBurst } from './new-hosts.js';
-import { keepAlive, latency, newConnection, warmUp } from './request-rate.js';
+import { h2Streams, keepAlive, latency, newConnection, warmUp } from './request-rate.js';
 import type { Scenario } from './types.js';
 
 export { newHostsNeeded } from './new-hosts.js';
@@ -14,4 +14,4 @@ export { startRss };
  * Then the warm-up, so that JIT-compiling peers are timed warm. The download
  * last, as it leaves the most memory behind.
  */
-export const SCENARIOS: readonly Scenario[] = [idleConnections, warmUp, latency, keepAlive, newConnection, firstHost, newHostBurst, download];
+export const SCENARIOS: readonly Scenario[] = [idleConnections, warmUp, latency, keepAlive, h2Streams, newConnection, firstHost, newHostBurst, download];
