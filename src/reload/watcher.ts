@@ -10,7 +10,7 @@ export interface WatcherOptions {
   readonly onChange: () => void;
 }
 
-/** The longest a stream of events (a log file in the same folder, say) may put off a check. */
+/** The longest a stream of events (a file written in many pieces, say) may put off a check. */
 const MAX_DELAY_FACTOR = 4;
 
 async function contentHash(file: string): Promise<string> {
@@ -21,12 +21,20 @@ async function contentHash(file: string): Promise<string> {
   }
 }
 
-/** The folder holding `file` and, when it is a link, the folder of what it points to. */
-async function foldersOf(file: string): Promise<string[]> {
-  const folders = [path.dirname(file)];
+/** Where `file` can change: its own path and, when it is a link, the path of what it points to. */
+async function pathsOf(file: string): Promise<string[]> {
   const real = await realpath(file).catch(() => file);
-  if (real !== file) folders.push(path.dirname(real));
-  return folders;
+  return real === file ? [file] : [file, real];
+}
+
+/**
+ * Whether an event for `name` in a watched folder may concern a watched file: one of
+ * their names, a Kubernetes volume's `..data` link or `..<time>` folders, or an event
+ * that names nothing. Anything else (a log file written beside the config) is ignored,
+ * or every line it gets would have the watched files read again.
+ */
+function concerns(name: string | null, names: ReadonlySet<string>): boolean {
+  return name === null || names.has(name) || name.startsWith('..');
 }
 
 /**
@@ -39,10 +47,13 @@ export class FileWatcher {
   readonly #options: WatcherOptions;
   readonly #hashes = new Map<string, string>();
   readonly #folders = new Map<string, FSWatcher>();
+  /** Per watched folder, the names in it that are watched files or links to them. */
+  readonly #names = new Map<string, Set<string>>();
   #timer: NodeJS.Timeout | undefined;
   #firstEventAt = 0;
   #checking: Promise<void> = Promise.resolve();
   #closed = false;
+  #checks = 0;
 
   constructor(options: WatcherOptions) {
     this.#options = options;
@@ -61,6 +72,11 @@ export class FileWatcher {
     this.#schedule();
   }
 
+  /** How many times the files were read after events: a log written beside them must not add to it. */
+  get checks(): number {
+    return this.#checks;
+  }
+
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
@@ -69,17 +85,26 @@ export class FileWatcher {
   }
 
   async #watchFolders(): Promise<void> {
-    const folders = new Set((await Promise.all([...this.#hashes.keys()].map(foldersOf))).flat());
+    const paths = (await Promise.all([...this.#hashes.keys()].map(pathsOf))).flat();
     if (this.#closed) return;
+    this.#names.clear();
+    for (const file of paths) {
+      const folder = path.dirname(file);
+      let names = this.#names.get(folder);
+      if (!names) this.#names.set(folder, (names = new Set()));
+      names.add(path.basename(file));
+    }
     for (const [folder, watcher] of this.#folders) {
-      if (folders.has(folder)) continue;
+      if (this.#names.has(folder)) continue;
       watcher.close();
       this.#folders.delete(folder);
     }
-    for (const folder of folders) {
+    for (const folder of this.#names.keys()) {
       if (this.#folders.has(folder)) continue;
       try {
-        const watcher = watch(folder, { persistent: false }, () => this.#schedule());
+        const watcher = watch(folder, { persistent: false }, (_event, name) => {
+          if (concerns(name, this.#names.get(folder) ?? new Set())) this.#schedule();
+        });
         // A folder that goes away is watched again at the next check, if it comes back.
         watcher.on('error', () => {
           watcher.close();
@@ -109,6 +134,7 @@ export class FileWatcher {
 
   async #check(): Promise<void> {
     if (this.#closed) return;
+    this.#checks++;
     let changed = false;
     for (const [file, before] of this.#hashes) {
       const now = await contentHash(file);
