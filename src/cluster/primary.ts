@@ -40,7 +40,8 @@ interface Slot {
 type Address = { readonly host: string; readonly port: number };
 
 function send(worker: Worker, message: ToWorker): void {
-  if (worker.isConnected()) worker.send(message);
+  // A channel that closes under the send (the worker is ending) is not an error: its exit is handled.
+  if (worker.isConnected()) worker.send(message, () => {});
 }
 
 class WorkerPool {
@@ -163,7 +164,10 @@ class WorkerPool {
     const how = howItEnded(code, signal);
     if (!this.#up) {
       // Before the proxy is up, an ending worker fails the start (when `failed` has not already said why).
-      this.#startedOutcome?.reject(new MtlsProxyError('ERR_WORKER_ENDED', `Worker ${worker.id} ended before it listened (${how}).`));
+      const fail = (): void => this.#startedOutcome?.reject(new MtlsProxyError('ERR_WORKER_ENDED', `Worker ${worker.id} ended before it listened (${how}).`));
+      // Its exit can be seen before its last messages are read: `failed`, saying why, may still be in the channel.
+      if (worker.isConnected()) worker.once('disconnect', fail);
+      else fail();
       return;
     }
     slot.quickEndsInRow = Date.now() - slot.startedAt < STABLE_MS ? slot.quickEndsInRow + 1 : 0;

@@ -108,6 +108,9 @@ export interface RunningWorker {
 
 /** Starts this worker: resolves once it listens, or with null when it cannot (the primary, told why, reports it). */
 export async function startWorker(): Promise<RunningWorker | null> {
+  // The channel to the primary closed under a send (Node's own, as when listening): the
+  // primary is stopping this worker or is gone, and the channel's end stops it.
+  cluster.worker!.on('error', () => {});
   const scrapes = answerClusterScrapes();
   const { stopping, stop } = stopRequested();
   let started: Promise<Proxy> | null = null;
