@@ -69,7 +69,7 @@ export function handleConnect(
       // The upstream is dialled during the client's handshake, for the protocol its
       // ClientHello offers: an h2 client's streams go to the route's h2 session, and
       // an HTTP/1.1 connection dialled for it would go unused. Dialled first, so that
-      // the upstream's side of its handshake overlaps the minting of the leaf.
+      // its TCP connect is under way while the leaf is minted.
       ctx.pools.prepare(route, offeredAlpn(first).includes('h2'));
       terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log, ctx });
     } else {

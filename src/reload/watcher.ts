@@ -33,8 +33,8 @@ async function pathsOf(file: string): Promise<string[]> {
  * that names nothing. Anything else (a log file written beside the config) is ignored,
  * or every line it gets would have the watched files read again.
  */
-function concerns(name: string | null, names: ReadonlySet<string>): boolean {
-  return name === null || names.has(name) || name.startsWith('..');
+function concerns(name: string | null, names: ReadonlySet<string> | undefined): boolean {
+  return name === null || name.startsWith('..') || names?.has(name) === true;
 }
 
 /**
@@ -103,7 +103,7 @@ export class FileWatcher {
       if (this.#folders.has(folder)) continue;
       try {
         const watcher = watch(folder, { persistent: false }, (_event, name) => {
-          if (concerns(name, this.#names.get(folder) ?? new Set())) this.#schedule();
+          if (concerns(name, this.#names.get(folder))) this.#schedule();
         });
         // A folder that goes away is watched again at the next check, if it comes back.
         watcher.on('error', () => {
