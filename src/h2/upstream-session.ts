@@ -42,6 +42,11 @@ export class H2Upstream {
     return this.#streams > 0;
   }
 
+  /** A session is open or being dialled: an h2 client needs no new connection. */
+  get dialled(): boolean {
+    return this.#session !== null && !this.#http1;
+  }
+
   /** The server chose http/1.1 by ALPN: the route's undici pool serves its h2 clients. */
   get http1(): boolean {
     return this.#http1;

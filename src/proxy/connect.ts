@@ -55,25 +55,29 @@ export function handleConnect(
     void tunnel(ctx, log, socket, head, host, port, true);
     return;
   }
-  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   const route = ctx.routes.route(host, port, true, rule);
+  // The TCP connect is under way while the client prepares its ClientHello.
+  const releasePredialled = ctx.pools.predial(route);
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   // A client that never sends its ClientHello must not hold the socket for good.
   deadline.arm(ctx.config.timeouts.handshake * 1000);
   void firstBytes(socket, head).then((first) => {
     deadline.clear();
     if (first === null) {
+      releasePredialled();
       socket.destroy();
       return;
     }
     if (isTlsClientHello(first)) {
-      // The upstream is dialled during the client's handshake, for the protocol its
+      // The upstream's TLS starts during the client's handshake, for the protocol its
       // ClientHello offers: an h2 client's streams go to the route's h2 session, and
-      // an HTTP/1.1 connection dialled for it would go unused. Dialled first, so that
-      // its TCP connect is under way while the leaf is minted.
+      // an HTTP/1.1 connection dialled for it would go unused. Started first, so that
+      // the server works on its side while the proxy serves the client's.
       ctx.pools.prepare(route, offeredAlpn(first).includes('h2'));
       terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log, ctx });
     } else {
       // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.
+      releasePredialled();
       void tunnel(ctx, log, socket, first, host, port, false);
     }
   });

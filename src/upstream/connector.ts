@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
@@ -10,6 +11,7 @@ import { summarizeCertificate, type CertSummary } from '../certs/summary.js';
 import { formatAuthority } from '../match/host.js';
 import { describeTcpTarget, dialTcp } from './dial.js';
 import type { UpstreamRoute } from './route.js';
+import type { PredialledSockets } from './predialled.js';
 import { upstreamTlsOptions } from './tls-options.js';
 import { verificationCode, VerificationBackoffError, type VerificationBackoff } from './verification.js';
 
@@ -31,6 +33,8 @@ export interface ConnectorOptions {
   metrics: ProxyMetrics;
   /** The console's feed, shown each new connection as the `upstream tls` line is. */
   feed?: ActivityFeed;
+  /** TCP connections dialled ahead for the route, taken before dialling one. */
+  predialled?: PredialledSockets;
   /** ALPN offered to the server: http/1.1 alone for undici's pools, h2 first for h2 sessions. */
   alpn?: readonly string[];
 }
@@ -44,6 +48,8 @@ interface SavedSession {
 /** undici's connect hook, plus `warm()` to dial a connection before any request needs it. */
 export type Connector = buildConnector.connector & {
   warm(): void;
+  /** A connection dialled ahead is waiting or under way. */
+  hasSpare(): boolean;
   /** A connection to the route made elsewhere (same identity and trust), kept as the spare. */
   adopt(socket: Socket): void;
   /** A connection to the route, as undici's hook would give it: for callers that are not undici. */
@@ -68,7 +74,8 @@ export function createConnector(options: ConnectorOptions): Connector {
   const dial = async (): Promise<Socket> => {
     const withheld = backedOff();
     if (withheld) throw withheld;
-    const tcp = await dialTcp(route.tcp, options.connectTimeoutMs, label);
+    const predialled = await options.predialled?.take();
+    const tcp = predialled && !predialled.destroyed ? predialled : await dialTcp(route.tcp, options.connectTimeoutMs, label);
     // Tunnels relay half-closes; an HTTP connection never half-closes, and an h2
     // session learns of a server's FIN only from the socket's close, which a
     // half-open socket (and the TLS socket made on it) never reaches by itself.
@@ -101,8 +108,14 @@ export function createConnector(options: ConnectorOptions): Connector {
       let verified = false;
       let early: Buffer | undefined;
       let serverCert: ServerCertFields | null = null;
+      // Read when the session is resumed: the certificate is summarized after the handshake.
       const save = (ticket: Buffer): void => {
-        session = { ticket, serverCert };
+        session = {
+          ticket,
+          get serverCert() {
+            return serverCert;
+          },
+        };
       };
       tls.on('session', (ticket: Buffer) => (verified ? save(ticket) : (early = ticket)));
       tls.once('secureConnect', () => {
@@ -110,17 +123,25 @@ export function createConnector(options: ConnectorOptions): Connector {
         tls.off('error', fail);
         verified = true;
         metrics.upstreamHandshake(route.rule?.host ?? null, 'success');
-        clientCert ??= clientCertFields(route, tls);
-        serverCert = serverCertFields(tls) ?? (tls.isSessionReused() ? (offered?.serverCert ?? null) : null);
         if (early) save(early);
-        logUpstreamTls(logger, route, tls, { clientCert, serverCert, trust: options.trust });
-        options.feed?.push(upstreamTlsEvent(route, tls, clientCert, serverCert));
         // A TLS 1.3 server refuses a client certificate only after the client's side
         // of the handshake is done, and Node leaves the socket open on that alert:
         // closing it at once makes the alert, not the 'other side closed' that
         // follows, the reason undici gives for the failed request.
         tls.on('error', () => tls.destroy());
+        const local = route.rule && clientCert === undefined ? tls.getX509Certificate() : undefined;
+        const peer = tls.getPeerX509Certificate();
+        const facts = tlsFacts(tls);
         resolve(tls);
+        // The request is written first (resolve's continuations run before this turn
+        // ends); reading the certificates for the line follows, before its response
+        // can be read.
+        setImmediate(() => {
+          clientCert ??= local ? certFields(local, true) : null;
+          serverCert = peer ? certFields(peer, false) : facts.reused ? (offered?.serverCert ?? null) : null;
+          logUpstreamTls(logger, route, facts, { clientCert, serverCert, trust: options.trust });
+          options.feed?.push(upstreamTlsEvent(route, facts, clientCert, serverCert));
+        });
       });
     });
   };
@@ -168,6 +189,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     if (spare || backedOff()) return;
     keepSpare(dial());
   };
+  connector.hasSpare = () => spare !== null;
   connector.adopt = (socket) => {
     if (spare) socket.destroy();
     else keepSpare(Promise.resolve(socket));
@@ -195,18 +217,31 @@ export function createConnector(options: ConnectorOptions): Connector {
 type ClientCertFields = Pick<CertSummary, 'subject' | 'issuer' | 'serialNumber' | 'fingerprint256' | 'validTo'>;
 type ServerCertFields = Pick<CertSummary, 'subject' | 'issuer' | 'fingerprint256' | 'validTo'>;
 
-function clientCertFields(route: UpstreamRoute, socket: TLSSocket): ClientCertFields | null {
-  const local = route.rule ? socket.getX509Certificate() : undefined;
-  if (!local) return null;
-  const { subject, issuer, serialNumber, fingerprint256, validTo } = summarizeCertificate(local);
-  return { subject, issuer, serialNumber, fingerprint256, validTo };
+function certFields(cert: X509Certificate, withSerial: true): ClientCertFields;
+function certFields(cert: X509Certificate, withSerial: false): ServerCertFields;
+function certFields(cert: X509Certificate, withSerial: boolean): ClientCertFields | ServerCertFields {
+  const { subject, issuer, serialNumber, fingerprint256, validTo } = summarizeCertificate(cert);
+  return withSerial ? { subject, issuer, serialNumber, fingerprint256, validTo } : { subject, issuer, fingerprint256, validTo };
 }
 
-function serverCertFields(socket: TLSSocket): ServerCertFields | null {
-  const peer = socket.getPeerX509Certificate();
-  if (!peer) return null;
-  const { subject, issuer, fingerprint256, validTo } = summarizeCertificate(peer);
-  return { subject, issuer, fingerprint256, validTo };
+/** What the lines say of a handshake, read while the socket is surely open. */
+interface TlsFacts {
+  authorized: boolean;
+  authorizationError?: string;
+  /** The HTTP protocol the server chose by ALPN; a server that chose none speaks http/1.1. */
+  protocol: 'h2' | 'http/1.1';
+  tlsVersion: string | null;
+  reused: boolean;
+}
+
+function tlsFacts(socket: TLSSocket): TlsFacts {
+  return {
+    authorized: socket.authorized,
+    ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
+    protocol: socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1',
+    tlsVersion: socket.getProtocol(),
+    reused: socket.isSessionReused(),
+  };
 }
 
 interface TlsFields {
@@ -215,12 +250,7 @@ interface TlsFields {
   trust: string;
 }
 
-/** The HTTP protocol the server chose by ALPN; a server that chose none speaks http/1.1. */
-function negotiatedProtocol(socket: TLSSocket): 'h2' | 'http/1.1' {
-  return socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1';
-}
-
-function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket, fields: TlsFields): void {
+function logUpstreamTls(logger: Logger, route: UpstreamRoute, facts: TlsFacts, fields: TlsFields): void {
   logger.info(
     {
       host: route.host,
@@ -230,17 +260,13 @@ function logUpstreamTls(logger: Logger, route: UpstreamRoute, socket: TLSSocket,
       clientCert: fields.clientCert,
       serverCert: fields.serverCert,
       trust: fields.trust,
-      authorized: socket.authorized,
-      ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
-      protocol: negotiatedProtocol(socket),
-      tlsVersion: socket.getProtocol(),
-      reused: socket.isSessionReused(),
+      ...facts,
     },
     'upstream tls',
   );
 }
 
-function upstreamTlsEvent(route: UpstreamRoute, socket: TLSSocket, clientCert: ClientCertFields | null, serverCert: ServerCertFields | null): UpstreamTlsEvent {
+function upstreamTlsEvent(route: UpstreamRoute, facts: TlsFacts, clientCert: ClientCertFields | null, serverCert: ServerCertFields | null): UpstreamTlsEvent {
   return {
     kind: 'upstream tls',
     time: Date.now(),
@@ -249,10 +275,6 @@ function upstreamTlsEvent(route: UpstreamRoute, socket: TLSSocket, clientCert: C
     rule: route.rule?.host ?? null,
     clientCert: clientCert?.fingerprint256 ?? null,
     serverCert: serverCert && { subject: serverCert.subject, fingerprint256: serverCert.fingerprint256 },
-    authorized: socket.authorized,
-    ...(socket.authorized ? {} : { authorizationError: String(socket.authorizationError) }),
-    protocol: negotiatedProtocol(socket),
-    tlsVersion: socket.getProtocol(),
-    reused: socket.isSessionReused(),
+    ...facts,
   };
 }

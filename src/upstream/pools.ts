@@ -6,7 +6,10 @@ import type { Logger } from '../log/logger.js';
 import type { ActivityFeed } from '../feed/feed.js';
 import type { ProxyMetrics } from '../metrics/metrics.js';
 import { H2Upstream } from '../h2/upstream-session.js';
+import { formatAuthority } from '../match/host.js';
 import { createConnector, type Connector, type ConnectorOptions } from './connector.js';
+import { dialTcp } from './dial.js';
+import { PredialledSockets } from './predialled.js';
 import type { UpstreamRoute } from './route.js';
 import { VerificationBackoff } from './verification.js';
 
@@ -36,6 +39,8 @@ interface PoolEntry {
   readonly connector: Connector;
   /** The route's h2 session, for clients that speak h2. */
   readonly h2: H2Upstream;
+  /** TCP connections dialled as CONNECTs arrive, for either kind of connection. */
+  readonly predialled: PredialledSockets;
   /** Null for plain HTTP. */
   readonly credentialsId: string | null;
   /** performance.now() of the last request, or of the last sweep that found the pool busy. */
@@ -79,6 +84,7 @@ export class UpstreamPools {
         if (this.#closing) return;
         void entry.pool.close().catch(() => {});
         entry.h2.close();
+        entry.predialled.close();
       },
     });
     this.#sweeper = this.#startSweeper();
@@ -101,6 +107,20 @@ export class UpstreamPools {
   /** The route's h2 upstream: the same route key, hence the same identity, as its pool. */
   h2(route: UpstreamRoute): H2Upstream {
     return this.#entry(route).h2;
+  }
+
+  /**
+   * Called as a CONNECT is answered, before its client's ClientHello: a route with
+   * no idle or spare connection and no h2 session has a TCP connection dialled
+   * now, while the client prepares its ClientHello; prepare() then starts the TLS
+   * on it at once. The function returned closes it if no dial took it (the client
+   * sent no ClientHello).
+   */
+  predial(route: UpstreamRoute): () => void {
+    const { pool, connector, h2, predialled } = this.#entry(route);
+    const label = formatAuthority(route.host, route.port);
+    if (pool.stats.free > 0 || connector.hasSpare() || h2.dialled || (route.rule && this.#backoff.active(label, Date.now()))) return () => {};
+    return predialled.add(dialTcp(route.tcp, this.#timeouts.connect * 1000, label));
   }
 
   /**
@@ -145,8 +165,10 @@ export class UpstreamPools {
 
   #create(route: UpstreamRoute): PoolEntry {
     const timeouts = this.#timeouts;
+    const predialled = new PredialledSockets(timeouts.handshake * 1000);
     const options: ConnectorOptions = {
       route,
+      predialled,
       ...(route.credentials ? { secureContext: route.credentials.secureContext() } : {}),
       connectTimeoutMs: timeouts.connect * 1000,
       handshakeTimeoutMs: timeouts.handshake * 1000,
@@ -171,7 +193,7 @@ export class UpstreamPools {
       bodyTimeout: timeouts.idle * 1000,
       maxHeaderSize: 64 * 1024,
     });
-    return { pool, connector: connect, h2, credentialsId: route.credentials?.id ?? null, lastUsed: 0 };
+    return { pool, connector: connect, h2, predialled, credentialsId: route.credentials?.id ?? null, lastUsed: 0 };
   }
 
   /** Drops the pools idle for timeouts.idle; a busy pool counts as used now. */
@@ -194,7 +216,10 @@ export class UpstreamPools {
     this.#closing = true;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    for (const entry of pools) entry.h2.destroy();
+    for (const entry of pools) {
+      entry.h2.destroy();
+      entry.predialled.close();
+    }
     await Promise.all(pools.map((p) => p.pool.destroy()));
   }
 }
