@@ -54,5 +54,20 @@ const PIPE_BUF = 4096;
  */
 function batchedDestination(fd: 1 | 2, shared: boolean): DestinationStream {
   const sizes = shared ? { minLength: PIPE_BUF - 1024, maxWrite: PIPE_BUF } : { minLength: 32 * 1024, maxWrite: 64 * 1024 };
-  return pino.destination({ dest: fd, sync: false, ...sizes, periodicFlush: FLUSH_INTERVAL_MS });
+  const boom = pino.destination({ dest: fd, sync: false, ...sizes });
+  // sonic-boom's own periodicFlush writes even with nothing buffered: an idle proxy
+  // made an empty write() ten times a second, for days.
+  let unflushed = false;
+  setInterval(() => {
+    if (!unflushed) return;
+    unflushed = false;
+    boom.flush();
+  }, FLUSH_INTERVAL_MS).unref();
+  return {
+    write(line: string) {
+      unflushed = true;
+      return boom.write(line);
+    },
+    flush: (callback?: (err?: Error) => void) => boom.flush(callback),
+  } as DestinationStream;
 }

@@ -1,6 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, STACK_FRAME, tempDir, type RunningCli } from '../helpers/cli.js';
 import { BOB_PASS, configYaml, THREE_RULES, writeCliPki } from './fixtures.js';
@@ -54,6 +55,21 @@ describe('mtls-proxy start', () => {
     expect(await cli.exited).toBe(0);
     for (const line of cli.lines) expect(line).toEqual(expect.objectContaining({ level: expect.any(Number), time: expect.any(Number), msg: expect.any(String) }));
     expect(cli.stderr()).toBe('');
+  });
+
+  it('makes no write calls while idle: the log is flushed only when a line waits', async () => {
+    const cli = start(['--port', '0']);
+    await cli.waitForLog('listening');
+    // Write syscalls of the whole process so far (Linux's per-process I/O accounting).
+    const writes = (): number => Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${cli.child.pid}/io`, 'utf8'))![1]);
+    // The listening line's own flush happens within 100 ms.
+    await sleep(300);
+    const before = writes();
+    await sleep(1000);
+    // Ten empty writes a second, each waking the event loop, before this was fixed.
+    expect(writes() - before).toBeLessThan(3);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
   });
 
   it('exits 0 on SIGINT (Ctrl-C) too', async () => {
