@@ -11,6 +11,8 @@ export interface BenchOptions {
   idleConnections: number;
   /** mtls-proxy's `workers` setting. */
   workers: number;
+  /** The node binary mtls-proxy runs on; the peers and the load client stay on the bench's. */
+  node: string;
   /** Force the Node upstream even when nginx is installed. */
   nodeUpstream: boolean;
   cpuProf: boolean;
@@ -28,6 +30,7 @@ export const USAGE = `npm run bench -- [options]
   --download-mib N     size of the download (default 1024)
   --idle N             idle client connections (default 1000)
   --workers N          mtls-proxy's workers setting (default 1); its CPU is summed over all its processes
+  --node PATH          the node binary mtls-proxy runs on (default: the one running the bench)
   --node-upstream      use the Node mTLS upstream even when nginx is installed
   --cpu-prof           run mtls-proxy under node --cpu-prof; profiles land in bench/results/profiles/
   --keep               keep the temp folder (configs, logs, CAs) and print where it is
@@ -55,6 +58,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'download-mib': { type: 'string' },
       idle: { type: 'string' },
       workers: { type: 'string' },
+      node: { type: 'string' },
       'node-upstream': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -70,6 +74,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     downloadMiB: Math.round(positive('download-mib', values['download-mib'], 1024)),
     idleConnections: Math.round(positive('idle', values.idle, 1000)),
     workers: Math.round(positive('workers', values.workers, 1)),
+    node: values.node ?? process.execPath,
     nodeUpstream: values['node-upstream'],
     cpuProf: values['cpu-prof'],
     keep: values.keep,

@@ -142,6 +142,7 @@ async function main(): Promise<void> {
         pki,
         upstream,
         hosts: [BENCH_HOST, ...Array.from({ length: hostCount }, (_, i) => newHostName(i + 1))],
+        mtlsProxyNode: options.node,
         mtlsProxyNodeFlags: options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
         mtlsProxyWorkers: options.workers,
       },

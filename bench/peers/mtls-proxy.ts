@@ -1,4 +1,5 @@
 /** mtls-proxy itself: the built CLI (dist/cli.js), one rule for *.example.com, a resolve entry per bench name. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +39,7 @@ export const mtlsProxy: PeerDefinition = {
     writeFileSync(configFile, JSON.stringify(config(env), null, 2));
     const service = startService({
       name: 'mtls-proxy',
-      command: process.execPath,
+      command: env.mtlsProxyNode,
       args: [...env.mtlsProxyNodeFlags, CLI, 'start', '-c', configFile],
       logFile: path.join(env.dir, 'stdout.log'),
       cwd: env.dir,
@@ -47,7 +48,7 @@ export const mtlsProxy: PeerDefinition = {
     return {
       route: { proxyPort: port, upstreamPort: env.upstream.port, caFile: path.join(env.dir, 'ca', 'ca.crt'), clientCert: null },
       service,
-      version: `mtls-proxy ${version()}`,
+      version: `mtls-proxy ${version()} on node ${execFileSync(env.mtlsProxyNode, ['--version'], { encoding: 'utf8' }).trim()}`,
       stop: () => service.stop(),
     };
   },

@@ -12,6 +12,8 @@ export interface PeerEnv {
   upstream: Upstream;
   /** Every name the bench uses; peers that need a resolve map list them all. */
   hosts: readonly string[];
+  /** The node binary mtls-proxy runs on. */
+  mtlsProxyNode: string;
   /** Extra node flags for mtls-proxy (e.g. --cpu-prof). */
   mtlsProxyNodeFlags: readonly string[];
   /** mtls-proxy's `workers` setting. */
