@@ -3,14 +3,16 @@ import { readFileSync } from 'node:fs';
 import { parseCli, type CliArgs } from './cli/args.js';
 import { reportError } from './cli/errors.js';
 import { USAGE } from './cli/usage.js';
+import { packageFile } from './package-files.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(packageFile('../package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-// Each command is loaded when it runs: `start` stays free of what only other commands
-// use (the config parser and validator run in a child process), which is resident memory.
+// start is loaded alone, the other commands together when one of them runs: `start`
+// stays free of what only other commands use (the config parser and validator run in a
+// child process), which is resident memory.
 async function run(args: CliArgs): Promise<number> {
   switch (args.command) {
     case 'help':
@@ -21,23 +23,8 @@ async function run(args: CliArgs): Promise<number> {
       return 0;
     case 'start':
       return (await import('./cli/start.js')).startCommand(args);
-    case 'check':
-      return (await import('./cli/check.js')).checkCommand(args);
-    case 'match':
-      return (await import('./cli/match.js')).matchCommand(args);
-    case 'probe':
-      return (await import('./cli/probe.js')).probeCommand(args);
-    case 'ca':
-      return (await import('./cli/ca.js')).caCommand(args);
-    case 'demo':
-      return (await import('./cli/demo.js')).demoCommand();
-    case 'env':
-      return (await import('./cli/env.js')).envCommand(args);
-    case 'run':
-      return (await import('./cli/run.js')).runCommand(args);
-    case 'trust':
-    case 'untrust':
-      return (await import('./cli/trust.js')).trustCommand(args);
+    default:
+      return (await import('./cli/commands.js')).otherCommand(args.command, args);
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../package-files.js';
 import type { AdminEndpoint } from './endpoint.js';
 
 /**
@@ -13,13 +14,13 @@ export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-/** The console's static files, read once from beside this module (the build copies them into dist/). */
+/** The console's static files, read once from admin/console/ (the build copies them into dist/). */
 function consoleFile(name: string, contentType: string, summary: string): AdminEndpoint {
   let body: string | undefined;
   return {
     summary,
     open: false,
-    answer: () => ({ contentType, body: (body ??= readFileSync(new URL(`./console/${name}`, import.meta.url), 'utf8')), headers: CONSOLE_HEADERS }),
+    answer: () => ({ contentType, body: (body ??= readFileSync(packageFile(`admin/console/${name}`), 'utf8')), headers: CONSOLE_HEADERS }),
   };
 }
 

@@ -2,12 +2,13 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/types.js';
+import { packageFile } from '../package-files.js';
 import { loadOrCreateCa } from '../tls/ca.js';
 import { writeBundle } from './bundle.js';
 import { proxyEnvironment, proxyUrl } from './env.js';
 
-/** The CommonJS preload compiled beside this file (src/clients/preload.cts -> dist/clients/preload.cjs). */
-export const PRELOAD_PATH = fileURLToPath(new URL('./preload.cjs', import.meta.url));
+/** The CommonJS preload, compiled from src/clients/preload.cts to dist/clients/preload.cjs. */
+export const PRELOAD_PATH = fileURLToPath(packageFile('clients/preload.cjs'));
 
 /**
  * The variables for a proxy at `host:port` using `config`'s CA and credentials.

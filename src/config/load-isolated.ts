@@ -6,6 +6,7 @@
  */
 import { fork } from 'node:child_process';
 import { ConfigError, ConfigErrors, MtlsProxyError } from '../errors.js';
+import { packageFile } from '../package-files.js';
 import { deepFreeze } from './freeze.js';
 import type { LoadOptions } from './load.js';
 import type { Config } from './types.js';
@@ -47,7 +48,7 @@ export function errorOf(outcome: FailureOutcome): Error {
 export function loadConfigIsolated(options: LoadOptions): Promise<Config> {
   return new Promise((resolve, reject) => {
     // No execArgv: an --inspect or --cpu-prof meant for the proxy must not start twice.
-    const child = fork(new URL('./load-child.js', import.meta.url), [], {
+    const child = fork(packageFile('config/load-child.js'), [], {
       execArgv: [],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

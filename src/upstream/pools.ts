@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { LRUCache } from 'lru-cache';
 import type { Pool as UndiciPool } from 'undici';
+import Pool from 'undici/lib/dispatcher/pool.js';
 import type { TimeoutsConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ActivityFeed } from '../feed/feed.js';
@@ -13,9 +13,6 @@ import { PredialledSockets } from './predialled.js';
 import type { UpstreamRoute } from './route.js';
 import { VerificationBackoff } from './verification.js';
 
-// undici's index also loads fetch, WebSocket and caches, about 9 MiB of RSS the
-// proxy never uses; its Pool module alone is the same class.
-const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
 type Pool = UndiciPool;
 
 /**
