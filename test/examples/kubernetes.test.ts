@@ -188,9 +188,9 @@ describe('the Kubernetes example', () => {
     };
     const { requests = {}, limits = {} } = proxyContainer.resources ?? {};
     expect(requests.cpu).toMatch(/^\d+m$/);
-    // The figures deployment.yaml cites: about 180 MiB under mixed traffic on Node 24, up to 222 MiB during a 1 GiB download.
+    // The figures deployment.yaml cites: about 180 MiB under mixed traffic on Node 24, up to 400 MiB during a 1 GiB download after a full bench run.
     expect(mebibytes(requests.memory)).toBeGreaterThanOrEqual(180);
-    expect(mebibytes(limits.memory)).toBeGreaterThan(222);
+    expect(mebibytes(limits.memory)).toBeGreaterThan(400);
   });
 
   it('is what kubectl kustomize builds from kustomization.yaml', (context) => {
