@@ -54,11 +54,6 @@ export function proxyReloadTarget(proxy: Proxy): ReloadTarget {
   };
 }
 
-/** Reloads one proxy on file changes (and on reload()). */
-export function startReloading(proxy: Proxy, options: ReloadOptions): Reloader {
-  return reloadOnChanges(proxyReloadTarget(proxy), options);
-}
-
 /**
  * Watch files -> load the config -> apply. Reloads run one at a time; a change seen
  * during one runs another after it. A config that fails to load or apply leaves the

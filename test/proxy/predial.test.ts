@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectThrough, httpsViaProxy } from '../helpers/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
 import { makeProxyPki, ruleYaml, type ProxyPki } from './fixtures.js';
@@ -35,10 +35,6 @@ async function startRawUpstream(): Promise<RawUpstream> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port, accepted };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 let pki: ProxyPki;
@@ -78,7 +74,7 @@ describe('the upstream connection dialled at CONNECT', () => {
   it('is open before the client sends its ClientHello, and closed when the client leaves without one', async () => {
     const { socket, status } = await connectThrough(proxy.port, 'raw.example.com:443');
     expect(status).toBe(200);
-    await until(() => raw.accepted.length === 1);
+    await vi.waitUntil(() => raw.accepted.length === 1, { timeout: 4000 });
     const [predialled] = raw.accepted;
     socket.destroy();
     await predialled!.closed;
@@ -88,7 +84,7 @@ describe('the upstream connection dialled at CONNECT', () => {
   it('is closed unused when the client speaks plain bytes, which go through a tunnel of their own', async () => {
     const before = raw.accepted.length;
     const { socket } = await connectThrough(proxy.port, 'plain.example.com:443');
-    await until(() => raw.accepted.length === before + 1);
+    await vi.waitUntil(() => raw.accepted.length === before + 1, { timeout: 4000 });
     socket.write('hello');
     const answer = await new Promise<string>((resolve) => {
       let text = '';

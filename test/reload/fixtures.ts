@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
-import { startReloading, type Reloader } from '../../src/reload/reloader.js';
+import { proxyReloadTarget, reloadOnChanges, type Reloader } from '../../src/reload/reloader.js';
 import { httpsViaProxy, readRawResponse } from '../helpers/proxy-client.js';
 import { startTestProxy, type LogLine, type TestProxy } from '../helpers/test-proxy.js';
 import { startUpstream, type SeenRequest, type TestUpstream } from '../helpers/upstream.js';
@@ -35,7 +35,7 @@ export async function startReloadable(rules: (pki: ProxyPki) => string, extra = 
     `listen:\n  host: 127.0.0.1\n  port: 0\nca:\n  dir: ./ca\n${e}upstream:\n  ca: ${pki.files['server-ca.pem']}\n  resolve:\n${HOSTS.map((h) => `    "${h}:443": "127.0.0.1:${upstream.port}"\n`).join('')}clientCertificates:\n${r}`;
   const proxy = await startTestProxy(text(rules(pki), extra));
   const file = join(proxy.dir, 'config.yaml');
-  const reloader = startReloading(proxy.proxy, { load: () => loadConfig({ file, env: {}, cwd: proxy.dir }) });
+  const reloader = reloadOnChanges(proxyReloadTarget(proxy.proxy), { load: () => loadConfig({ file, env: {}, cwd: proxy.dir }) });
   await reloader.ready;
   return {
     pki,

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileWatcher } from '../../src/reload/watcher.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -17,11 +17,6 @@ function watched(): { dir: string; watcher: FileWatcher; changes: () => number }
   const watcher = new FileWatcher({ debounceMs: DEBOUNCE_MS, onChange: () => changes++ });
   cleanups.push(() => watcher.close(), remove);
   return { dir, watcher, changes: () => changes };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await sleep(25);
-  expect(condition()).toBe(true);
 }
 
 describe('the file watcher', () => {
@@ -40,7 +35,7 @@ describe('the file watcher', () => {
     expect(watcher.checks).toBe(before);
 
     writeFileSync(config, 'listen:\n  port: 1\n');
-    await until(() => changes() === 1);
+    await vi.waitUntil(() => changes() === 1, { timeout: 5000, interval: 25 });
   });
 
   it('still follows a rename over the file and a Kubernetes ..data swap', async () => {
@@ -55,12 +50,12 @@ describe('the file watcher', () => {
 
     writeFileSync(path.join(dir, 'config.yaml.tmp'), 'a: 2\n');
     renameSync(path.join(dir, 'config.yaml.tmp'), config);
-    await until(() => changes() === 1);
+    await vi.waitUntil(() => changes() === 1, { timeout: 5000, interval: 25 });
 
     mkdirSync(path.join(dir, '..v2'));
     writeFileSync(path.join(dir, '..v2', 'tls.crt'), 'two');
     symlinkSync('..v2', path.join(dir, '..data_tmp'));
     renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
-    await until(() => changes() === 2);
+    await vi.waitUntil(() => changes() === 2, { timeout: 5000, interval: 25 });
   });
 });
