@@ -35,10 +35,14 @@ export function endToEndHeaders(
 
 /**
  * The fields a Connection header names beyond the hop-by-hop ones, or null for none:
- * the usual `Connection: keep-alive` then costs no Set.
+ * the usual `Connection: keep-alive` then costs no Set, and a single token no split.
  */
 function connectionNamed(connection: string | string[] | undefined): Set<string> | null {
   if (connection === undefined) return null;
+  if (typeof connection === 'string' && !connection.includes(',')) {
+    const name = connection.trim().toLowerCase();
+    return HOP_BY_HOP.has(name) ? null : new Set([name]);
+  }
   let named: Set<string> | null = null;
   for (const value of Array.isArray(connection) ? connection : [connection]) {
     for (const token of value.split(',')) {

@@ -21,6 +21,9 @@ describe('endToEndHeaders', () => {
     const out = endToEndHeaders({ connection: 'close, X-Trace ,keep-alive', 'x-trace': '1', 'x-other': '2' });
     expect(out).toEqual({ 'x-other': '2' });
     expect(endToEndHeaders({ connection: ['X-A', 'x-b'], 'x-a': '1', 'x-b': '2', 'x-c': '3' })).toEqual({ 'x-c': '3' });
+    // A single token takes a shorter path than a list: it must drop the same.
+    expect(endToEndHeaders({ connection: ' X-Trace ', 'x-trace': '1', 'x-other': '2' })).toEqual({ 'x-other': '2' });
+    expect(endToEndHeaders({ connection: 'Keep-Alive', 'keep-alive': 'timeout=5', 'x-other': '2' })).toEqual({ 'x-other': '2' });
   });
 
   it('drops the fields the caller names too', () => {
