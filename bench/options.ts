@@ -13,6 +13,8 @@ export interface BenchOptions {
   workers: number;
   /** The node binary mtls-proxy runs on; the peers and the load client stay on the bench's. */
   node: string;
+  /** Options for that node binary, such as V8's `--max-semi-space-size=1`. */
+  nodeOptions: string[];
   /** Force the Node upstream even when nginx is installed. */
   nodeUpstream: boolean;
   cpuProf: boolean;
@@ -31,6 +33,7 @@ export const USAGE = `npm run bench -- [options]
   --idle N             idle client connections (default 1000)
   --workers N          mtls-proxy's workers setting (default 1); its CPU is summed over all its processes
   --node PATH          the node binary mtls-proxy runs on (default: the one running the bench)
+  --node-option OPT    an option for mtls-proxy's node, such as --node-option=--max-semi-space-size=1 (repeatable)
   --node-upstream      use the Node mTLS upstream even when nginx is installed
   --cpu-prof           run mtls-proxy under node --cpu-prof; profiles land in bench/results/profiles/
   --keep               keep the temp folder (configs, logs, CAs) and print where it is
@@ -59,6 +62,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       idle: { type: 'string' },
       workers: { type: 'string' },
       node: { type: 'string' },
+      'node-option': { type: 'string', multiple: true },
       'node-upstream': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -75,6 +79,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     idleConnections: Math.round(positive('idle', values.idle, 1000)),
     workers: Math.round(positive('workers', values.workers, 1)),
     node: values.node ?? process.execPath,
+    nodeOptions: values['node-option'] ?? [],
     nodeUpstream: values['node-upstream'],
     cpuProf: values['cpu-prof'],
     keep: values.keep,

@@ -143,7 +143,7 @@ async function main(): Promise<void> {
         upstream,
         hosts: [BENCH_HOST, ...Array.from({ length: hostCount }, (_, i) => newHostName(i + 1))],
         mtlsProxyNode: options.node,
-        mtlsProxyNodeFlags: options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+        mtlsProxyNodeFlags: [...options.nodeOptions, ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
         mtlsProxyWorkers: options.workers,
       },
       hostCount,

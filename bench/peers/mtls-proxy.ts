@@ -48,7 +48,7 @@ export const mtlsProxy: PeerDefinition = {
     return {
       route: { proxyPort: port, upstreamPort: env.upstream.port, caFile: path.join(env.dir, 'ca', 'ca.crt'), clientCert: null },
       service,
-      version: `mtls-proxy ${version()} on node ${execFileSync(env.mtlsProxyNode, ['--version'], { encoding: 'utf8' }).trim()}`,
+      version: `mtls-proxy ${version()} on node ${[execFileSync(env.mtlsProxyNode, ['--version'], { encoding: 'utf8' }).trim(), ...env.mtlsProxyNodeFlags].join(' ')}`,
       stop: () => service.stop(),
     };
   },
