@@ -24,10 +24,6 @@ export class PredialledSockets {
     this.#idleMs = idleMs;
   }
 
-  get size(): number {
-    return this.#waiting.length;
-  }
-
   /** Queues a connection being dialled; the function returned closes it unless a dial took it. */
   add(dialling: Promise<Socket>): () => void {
     const release = (): void => {
@@ -44,9 +40,7 @@ export class PredialledSockets {
     const entry = this.#waiting.shift();
     if (!entry) return null;
     clearTimeout(entry.idle);
-    return entry.socket.then((socket) => {
-      return socket.off('error', destroyOnError);
-    });
+    return entry.socket.then((socket) => socket.off('error', destroyOnError));
   }
 
   /** Closes every waiting connection. */
