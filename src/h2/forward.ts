@@ -103,7 +103,7 @@ export function forwardH2(target: InterceptedTarget, downstream: ServerHttp2Stre
         upstreamProtocol = 'h2';
         cancelUpstream = () => upstream.close(constants.NGHTTP2_CANCEL);
         if (downstream.destroyed || downstream.closed) return cancelUpstream();
-        relayStreams(downstream, upstream, endStream ? null : trailers, events);
+        relayStreams(downstream, upstream, endStream ? null : trailers, events, ctx.config.timeouts.idle * 1000);
       },
       (err: Error) => events.failed(err),
     );

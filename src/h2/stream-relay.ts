@@ -11,6 +11,20 @@ export interface StreamRelayEvents {
   failed(err: Error): void;
 }
 
+/**
+ * undici's bodyTimeout for the h2 upstream: a response body the server stops sending
+ * for `idleMs` while the proxy reads it fails the response. While the client is slow
+ * to read, the pipe has paused the upstream and the silence is not the server's.
+ */
+function watchBody(upstream: ClientHttp2Stream, idleMs: number, silent: () => void): void {
+  upstream.on('timeout', () => {
+    if (upstream.readableFlowing === false) upstream.setTimeout(idleMs);
+    else silent();
+  });
+  // Node refreshes a stream's timeout on every frame either way.
+  upstream.setTimeout(idleMs);
+}
+
 /** A reset received from the peer surfaces as this error code (a CANCEL as none). */
 function isPeerReset(err: Error | null): boolean {
   return (err as { code?: string } | null)?.code === 'ERR_HTTP2_STREAM_ERROR';
@@ -30,6 +44,8 @@ export function relayStreams(
   /** The client's trailers once its body ended; null when the request had no body. */
   requestTrailers: (() => IncomingHttpHeaders) | null,
   events: StreamRelayEvents,
+  /** timeouts.idle: how long the response body may pause. */
+  idleMs: number,
 ): void {
   let upstreamError: Error | null = null;
   let responded = false;
@@ -53,6 +69,10 @@ export function relayStreams(
     }
     downstream.respond(downstreamH2Headers(headers), { waitForTrailers: true });
     upstream.pipe(downstream);
+    watchBody(upstream, idleMs, () => {
+      events.failed(new MtlsProxyError('ERR_UPSTREAM_BODY_TIMEOUT', 'The upstream stopped sending the response body.'));
+      upstream.close(NGHTTP2_CANCEL);
+    });
   });
 
   upstream.on('error', (err: Error) => (upstreamError = err));

@@ -84,6 +84,9 @@ export function classifyUpstreamError(err: unknown, label: string, hasClientCert
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ERR_UPSTREAM_RESPONSE_TIMEOUT') {
     return { status: 504, type: 'http_response_timeout', details: code, sentence: `${target} did not send response headers in time; raise timeouts.response if it is slow.` };
   }
+  if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'ERR_UPSTREAM_BODY_TIMEOUT') {
+    return { status: 504, type: 'http_response_timeout', details: code, sentence: `${target} stopped sending the response body for timeouts.idle; raise it if the server pauses that long.` };
+  }
   if (SERVER_VERIFICATION_CODES.has(code)) {
     const against = dial ? ` against ${dial.trust}` : '';
     return { status: 502, type: 'tls_certificate_error', details: code, sentence: `The certificate of ${target} failed verification (${code})${against}; trust its CA with upstream.ca or the rule's ca, or set verify: false on the rule for this host.` };

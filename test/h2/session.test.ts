@@ -7,11 +7,22 @@ import { startH2Setup, type H2Setup } from './fixtures.js';
 let setup: H2Setup;
 /** Resolved when the server's side of a held request closes. */
 let heldClosed: Promise<void> = Promise.resolve();
+/** Far more than the flow-control windows between the server and a client that does not read. */
+const LARGE_BODY = 4 * 1024 * 1024;
 
 beforeAll(async () => {
   setup = await startH2Setup({
-    // Never answers: for timeouts.response.
-    h2Handler: (stream) => stream.resume(),
+    h2Handler: (stream, headers) => {
+      stream.resume();
+      if (headers[':path'] === '/stall-mid-body') {
+        stream.respond({ ':status': 200 });
+        stream.write('partial');
+      } else if (headers[':path'] === '/large') {
+        stream.respond({ ':status': 200 });
+        stream.end(Buffer.alloc(LARGE_BODY, 7));
+      }
+      // Anything else is never answered: for timeouts.response.
+    },
     h1Handler: (req, res, seen) => {
       if (req.url === '/hold') {
         heldClosed = new Promise((resolve) => res.once('close', () => resolve()));
@@ -19,6 +30,11 @@ beforeAll(async () => {
       }
       if (req.url === '/die-before-head') {
         req.socket.destroy();
+        return;
+      }
+      if (req.url === '/stall-mid-body') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('partial');
         return;
       }
       if (req.url === '/die-mid-body') {
@@ -68,6 +84,54 @@ describe('an h2 client connection', () => {
     expect(headers[':status']).toBe(504);
     expect(headers['proxy-status']).toMatch(/^mtls-proxy; error=http_response_timeout;/);
     expect(await setup.h2.seen.at(-1)!.closed).toBe(constants.NGHTTP2_CANCEL);
+  });
+});
+
+/** The head and body of an answer, once its stream closed. */
+async function answer(req: ClientHttp2Stream): Promise<{ head: IncomingHttpHeaders; body: Buffer }> {
+  const chunks: Buffer[] = [];
+  req.on('error', () => {});
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const [head] = await Promise.all([new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve)), new Promise((resolve) => req.once('close', resolve))]);
+  return { head, body: Buffer.concat(chunks) };
+}
+
+describe('a response body that stops for timeouts.idle', () => {
+  for (const [host, upstreamProtocol, code] of [
+    ['api.example.com', 'h2', 'ERR_UPSTREAM_BODY_TIMEOUT'],
+    ['a.example.com', 'http/1.1', 'UND_ERR_BODY_TIMEOUT'],
+  ] as const) {
+    it(`resets the client stream, never ends it cleanly, from an ${upstreamProtocol} server`, async () => {
+      const session = await setup.client(host);
+      const req = session.request({ ':path': '/stall-mid-body' });
+      req.end();
+      const { head, body } = await answer(req);
+      expect(head[':status']).toBe(200);
+      expect(body.toString()).toBe('partial');
+      expect(req.rstCode).toBe(constants.NGHTTP2_INTERNAL_ERROR);
+      const error = await setup.proxy.waitForLog('upstream error', (l) => l.host === host && l.code === code);
+      expect(error.error).toContain('timeouts.idle');
+      const request = await setup.proxy.waitForLog('request', (l) => l.host === host && l.path === '/stall-mid-body');
+      expect(request).toMatchObject({ status: 200, aborted: true, upstreamProtocol });
+      if (upstreamProtocol === 'h2') expect(await setup.h2.seen.at(-1)!.closed).toBe(constants.NGHTTP2_CANCEL);
+    });
+  }
+
+  it('is not the server\'s fault while the client is the one not reading: the whole body arrives', async () => {
+    const session = await setup.client('api.example.com');
+    const req = session.request({ ':path': '/large' });
+    req.end();
+    req.pause();
+    const head = await new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve));
+    // Past timeouts.idle (1 s) with every window full.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    req.resume();
+    await new Promise((resolve) => req.once('close', resolve));
+    expect(head[':status']).toBe(200);
+    expect(bytes).toBe(LARGE_BODY);
+    expect(req.rstCode).toBe(constants.NGHTTP2_NO_ERROR);
   });
 });
 

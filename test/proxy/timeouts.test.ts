@@ -18,6 +18,8 @@ const CLOSED_WITHIN_MS = 6000;
 
 let pki: ProxyPki;
 let upstream: TestUpstream;
+/** Sends a head and part of the body, then nothing. */
+let stalling: TestUpstream;
 let plain: CountingUpstream;
 let mute: NetServer;
 const muteSockets = new Set<Socket>();
@@ -28,6 +30,15 @@ const sockets: Duplex[] = [];
 beforeAll(async () => {
   pki = makeProxyPki();
   upstream = await startUpstream({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCa: pki.clientCa.certPem });
+  stalling = await startUpstream({
+    certPem: pki.server.certPem,
+    keyPem: pki.server.keyPem,
+    clientCa: pki.clientCa.certPem,
+    handler: (_req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('partial');
+    },
+  });
   plain = await startCountingUpstream({
     // /silent is held without an answer until the test ends.
     handler: (req) => req.url === '/silent',
@@ -44,6 +55,7 @@ beforeAll(async () => {
   resolve:
     "api.example.com:443": ${at(upstream.port)}
     "tunnel.example.org:443": ${at(upstream.port)}
+    "stall.example.com:443": ${at(stalling.port)}
     "plain.example.net:80": ${at(plain.port)}
     "mute.example.net:443": ${at((mute.address() as AddressInfo).port)}
     "blackhole.example.com:443": ${at(blackhole.port)}
@@ -62,6 +74,7 @@ afterAll(async () => {
   for (const socket of sockets) socket.destroy();
   await proxy?.close();
   await upstream?.close();
+  await stalling?.close();
   await plain?.close();
   for (const socket of muteSockets) socket.destroy();
   await new Promise((resolve) => mute?.close(resolve));
@@ -246,6 +259,20 @@ describe.concurrent('an upstream', () => {
     const [res] = await Promise.all([viaPlainListener('https://mute.example.net/'), control()]);
     expect(res.status).toBe(504);
     expect(res.headers['proxy-status']).toBe('mtls-proxy; error=connection_timeout; details="ERR_UPSTREAM_HANDSHAKE_TIMEOUT"');
+  });
+
+  it('that stops sending the response body for timeouts.idle has the client connection cut, never ended cleanly', async () => {
+    const tls = await tlsViaProxy({ proxyPort: proxy.port, authority: 'stall.example.com:443', ca: proxy.proxy.context.ca.certPem });
+    sockets.push(tls);
+    let received = '';
+    tls.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    tls.write('GET /stall HTTP/1.1\r\nHost: stall.example.com\r\n\r\n');
+    await expectClosedWhileOthersServed(tls);
+    expect(received).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\npartial$/);
+    const error = await proxy.waitForLog('upstream error', (l) => l.host === 'stall.example.com');
+    expect(error).toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT', error: expect.stringContaining('timeouts.idle') });
+    const request = await proxy.waitForLog('request', (l) => l.host === 'stall.example.com');
+    expect(request).toMatchObject({ status: 200, aborted: true });
   });
 
   it('that never sends response headers answers a plain HTTP request 504 http_response_timeout', async () => {

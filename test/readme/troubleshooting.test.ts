@@ -46,6 +46,8 @@ const SAMPLES: Array<{ code: string; hasClientCert?: boolean }> = [
   { code: 'ERR_SSL_WRONG_VERSION_NUMBER' },
   { code: 'ECONNRESET' },
   { code: 'UND_ERR_HEADERS_TIMEOUT' },
+  { code: 'UND_ERR_BODY_TIMEOUT' },
+  { code: 'ERR_UPSTREAM_BODY_TIMEOUT' },
   { code: 'ERR_UPSTREAM_PROXY_AUTH' },
   { code: 'ERR_SOMETHING_UNFORESEEN' },
 ];
