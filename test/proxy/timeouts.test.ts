@@ -18,8 +18,9 @@ const CLOSED_WITHIN_MS = 6000;
 
 let pki: ProxyPki;
 let upstream: TestUpstream;
-/** Sends a head and part of the body, then nothing. */
+/** Sends a head and part of the body, then nothing; or, for /large, a body far larger than the socket buffers. */
 let stalling: TestUpstream;
+const LARGE_BODY = 8 * 1024 * 1024;
 let plain: CountingUpstream;
 let mute: NetServer;
 const muteSockets = new Set<Socket>();
@@ -34,7 +35,12 @@ beforeAll(async () => {
     certPem: pki.server.certPem,
     keyPem: pki.server.keyPem,
     clientCa: pki.clientCa.certPem,
-    handler: (_req, res) => {
+    handler: (req, res) => {
+      if (req.url === '/large') {
+        res.writeHead(200, { 'content-length': String(LARGE_BODY) });
+        res.end(Buffer.alloc(LARGE_BODY, 7));
+        return;
+      }
       res.writeHead(200, { 'content-length': '100' });
       res.write('partial');
     },
@@ -273,6 +279,23 @@ describe.concurrent('an upstream', () => {
     expect(error).toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT', error: expect.stringContaining('timeouts.idle') });
     const request = await proxy.waitForLog('request', (l) => l.host === 'stall.example.com');
     expect(request).toMatchObject({ status: 200, aborted: true });
+  });
+
+  it('is not cut for timeouts.idle while the client is the one not reading: the whole body arrives', async () => {
+    const tls = await tlsViaProxy({ proxyPort: proxy.port, authority: 'stall.example.com:443', ca: proxy.proxy.context.ca.certPem });
+    sockets.push(tls);
+    tls.pause();
+    tls.write('GET /large HTTP/1.1\r\nHost: stall.example.com\r\nConnection: close\r\n\r\n');
+    // Past timeouts.idle (2 s) with every buffer between the server and the client full.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const chunks: Buffer[] = [];
+    tls.on('data', (chunk: Buffer) => chunks.push(chunk));
+    tls.resume();
+    await new Promise((resolve) => tls.once('close', resolve));
+    const received = Buffer.concat(chunks);
+    const headEnd = received.indexOf('\r\n\r\n');
+    expect(received.subarray(0, headEnd).toString()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received.length - headEnd - 4).toBe(LARGE_BODY);
   });
 
   it('that never sends response headers answers a plain HTTP request 504 http_response_timeout', async () => {
