@@ -46,8 +46,14 @@ beforeAll(async () => {
     },
   });
   plain = await startCountingUpstream({
-    // /silent is held without an answer until the test ends.
-    handler: (req) => req.url === '/silent',
+    // /silent is held without an answer until the test ends; /stall gets a head and part of its body.
+    handler: (req, res) => {
+      if (req.url === '/stall') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('partial');
+      }
+      return req.url === '/silent' || req.url === '/stall';
+    },
   });
   mute = createNetServer((socket) => {
     muteSockets.add(socket);
@@ -279,6 +285,17 @@ describe.concurrent('an upstream', () => {
     expect(error).toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT', error: expect.stringContaining('timeouts.idle') });
     const request = await proxy.waitForLog('request', (l) => l.host === 'stall.example.com');
     expect(request).toMatchObject({ status: 200, aborted: true });
+  });
+
+  it('that stops sending the response body of a plain HTTP request for timeouts.idle has the client connection cut', async () => {
+    const socket = await dial();
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.write('GET http://plain.example.net/stall HTTP/1.1\r\nHost: plain.example.net\r\n\r\n');
+    await expectClosedWhileOthersServed(socket);
+    expect(received).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\npartial$/);
+    const error = await proxy.waitForLog('upstream error', (l) => l.host === 'plain.example.net' && l.code === 'UND_ERR_BODY_TIMEOUT');
+    expect(error.error).toContain('timeouts.idle');
   });
 
   it('is not cut for timeouts.idle while the client is the one not reading: the whole body arrives', async () => {
