@@ -6,7 +6,7 @@ import { formatAuthority, parseAuthority } from '../match/host.js';
 import { offeredAlpn } from './client-hello.js';
 import type { ProxyContext } from './context.js';
 import { deadlineOf } from './deadline.js';
-import { firstBytes, isTlsClientHello, terminateClientTls } from './intercept.js';
+import { firstBytes, isTlsClientHello, terminateClientTls, wholeFirstRecord } from './intercept.js';
 import { warnOnceIfRuleOnOtherPort } from './other-port-warning.js';
 import { checkHeaders } from './request-checks.js';
 import { respondOnSocket } from './respond.js';
@@ -61,24 +61,27 @@ export function handleConnect(
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   // A client that never sends its ClientHello must not hold the socket for good.
   deadline.arm(ctx.config.timeouts.handshake * 1000);
-  void firstBytes(socket, head).then((first) => {
-    deadline.clear();
-    if (first === null) {
+  void firstBytes(socket, head).then(async (first) => {
+    if (first === null || !isTlsClientHello(first)) {
+      deadline.clear();
       releasePredialled();
-      socket.destroy();
+      if (first === null) socket.destroy();
+      // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.
+      else void tunnel(ctx, log, socket, first, host, port, false);
       return;
     }
-    if (isTlsClientHello(first)) {
-      // The upstream's TLS starts during the client's handshake, for the protocol its
-      // ClientHello offers: an h2 client's streams go to the route's h2 session, and
-      // an HTTP/1.1 connection dialled for it would go unused. Started first, so that
-      // the server works on its side while the proxy serves the client's.
-      ctx.pools.prepare(route, offeredAlpn(first).includes('h2'));
-      terminateClientTls(ctx, inner, socket, first, { host, port, rule, route, log, ctx });
-    } else {
-      // Not TLS (a WebSocket over port 80, say): nothing to decrypt, so no certificate to lend.
+    // Still under the ClientHello's deadline: a client that sends half of it is let go.
+    const hello = await wholeFirstRecord(socket, first);
+    deadline.clear();
+    if (socket.destroyed) {
       releasePredialled();
-      void tunnel(ctx, log, socket, first, host, port, false);
+      return;
     }
+    // The upstream's TLS starts during the client's handshake, for the protocol its
+    // ClientHello offers: an h2 client's streams go to the route's h2 session, and
+    // an HTTP/1.1 connection dialled for it would go unused. Started first, so that
+    // the server works on its side while the proxy serves the client's.
+    ctx.pools.prepare(route, offeredAlpn(hello).includes('h2'));
+    terminateClientTls(ctx, inner, socket, hello, { host, port, rule, route, log, ctx });
   });
 }

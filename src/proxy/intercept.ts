@@ -40,6 +40,37 @@ export function isTlsClientHello(bytes: Buffer): boolean {
   return bytes[0] === TLS_HANDSHAKE_RECORD;
 }
 
+const NOTHING = Buffer.alloc(0);
+/** RFC 8446 §5.1: no plaintext record carries more. */
+const MAX_RECORD_LENGTH = 2 ** 14;
+
+/** How many bytes the first record needs in all; 0 when that is not worth waiting for. */
+function recordSize(bytes: Buffer): number {
+  // Record header: type (1), version (2), length (2).
+  if (bytes.length < 5) return 5;
+  const length = bytes.readUInt16BE(3);
+  // A header that claims more is TLS's to refuse, at once.
+  return length > MAX_RECORD_LENGTH ? 0 : 5 + length;
+}
+
+/**
+ * The first TLS record whole, from its first bytes: a ClientHello split over TCP
+ * segments (a browser's with post-quantum key shares outgrows one) is read to its
+ * end, so its ALPN offer is seen. What came is returned if the client goes first.
+ */
+export async function wholeFirstRecord(socket: Socket, first: Buffer): Promise<Buffer> {
+  let bytes = first;
+  while (bytes.length < recordSize(bytes)) {
+    const next = firstBytes(socket, NOTHING);
+    // firstBytes paused the socket after the bytes before.
+    socket.resume();
+    const more = await next;
+    if (more === null) return bytes;
+    bytes = Buffer.concat([bytes, more]);
+  }
+  return bytes;
+}
+
 /**
  * Terminates the client's TLS in-process on the CONNECT socket itself, with the
  * leaf minted for the CONNECT host, and hands the decrypted socket to the inner

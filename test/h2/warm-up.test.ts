@@ -1,8 +1,11 @@
 import { connect as http2Connect, type IncomingHttpHeaders } from 'node:http2';
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCountingUpstream, type CountingUpstream } from '../helpers/counting-upstream.js';
 import { startH2Upstream, type TestH2Upstream } from '../helpers/h2-upstream.js';
-import { tlsViaProxy } from '../helpers/proxy-client.js';
+import { connectThrough, tlsViaProxy } from '../helpers/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../helpers/test-proxy.js';
 import { makeProxyPki, ruleYaml, type ProxyPki } from '../proxy/fixtures.js';
 
@@ -27,6 +30,7 @@ beforeAll(async () => {
   resolve:
     "h2.example.com:443": "127.0.0.1:${upstream.port}"
     "h1.example.com:443": "127.0.0.1:${upstream.port}"
+    "split.example.com:443": "127.0.0.1:${upstream.port}"
     "h1-only.example.com:443": "127.0.0.1:${http1Only.port}"
 clientCertificates:
 ${ruleYaml(pki, '*.example.com', 'alice')}`);
@@ -42,9 +46,43 @@ function clientTls(host: string, alpn: string[]) {
   return tlsViaProxy({ proxyPort: proxy.port, authority: `${host}:443`, ca: proxy.proxy.context.ca.certPem, alpn });
 }
 
+/**
+ * The tunnel's socket, except that the first write (the ClientHello) goes out as two
+ * TCP segments 50 ms apart, as a large hello crosses a real network.
+ */
+function splittingFirstWrite(socket: Socket): Duplex {
+  let first = true;
+  const duplex = new Duplex({
+    read: () => void socket.resume(),
+    write(chunk: Buffer, _encoding, callback) {
+      if (!first) return socket.write(chunk, callback);
+      first = false;
+      socket.write(chunk.subarray(0, 60));
+      setTimeout(() => socket.write(chunk.subarray(60), callback), 50);
+    },
+    final: (callback) => socket.end(callback),
+    destroy: (err, callback) => {
+      socket.destroy();
+      callback(err);
+    },
+  });
+  socket.on('data', (chunk: Buffer) => duplex.push(chunk) || socket.pause());
+  socket.once('end', () => duplex.push(null));
+  return duplex;
+}
+
+async function splitHelloTls(host: string, alpn: string[]): Promise<TLSSocket> {
+  const { socket } = await connectThrough(proxy.port, `${host}:443`);
+  socket.setNoDelay(true);
+  return new Promise((resolve, reject) => {
+    const tls = tlsConnect({ socket: splittingFirstWrite(socket), ca: proxy.proxy.context.ca.certPem, servername: host, ALPNProtocols: alpn }, () => resolve(tls));
+    tls.once('error', reject);
+  });
+}
+
 /** One GET over a new h2 client connection through the proxy: its status. */
-async function h2Get(host: string): Promise<number> {
-  const tls = await clientTls(host, ['h2', 'http/1.1']);
+async function h2Get(host: string, open = clientTls): Promise<number> {
+  const tls = await open(host, ['h2', 'http/1.1']);
   const session = http2Connect(`https://${host}`, { createConnection: () => tls });
   session.on('error', () => {});
   const req = session.request({ ':path': '/first' });
@@ -63,6 +101,15 @@ describe('the upstream connection dialled during the client handshake', () => {
     expect(upstream.connections - before.tls).toBe(1);
     expect(upstream.tcpConnections - before.tcp).toBe(1);
     const lines = proxy.logs('upstream tls').filter((l) => l.host === 'h2.example.com');
+    expect(lines.map((l) => l.protocol)).toEqual(['h2']);
+  });
+
+  it('is the h2 session too when the ClientHello arrives in two TCP segments: its ALPN offer is read whole', async () => {
+    const before = { tls: upstream.connections, tcp: upstream.tcpConnections };
+    expect(await h2Get('split.example.com', splitHelloTls)).toBe(200);
+    expect(upstream.tcpConnections - before.tcp).toBe(1);
+    expect(upstream.connections - before.tls).toBe(1);
+    const lines = proxy.logs('upstream tls').filter((l) => l.host === 'split.example.com');
     expect(lines.map((l) => l.protocol)).toEqual(['h2']);
   });
 

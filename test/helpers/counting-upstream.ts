@@ -46,8 +46,20 @@ export async function startCountingUpstream(options: CountingOptions = {}): Prom
     socket.once('close', () => sockets.delete(socket));
     socket.on('data', (chunk: Buffer) => (counts.bytes += chunk.length));
   });
+  // A TLS connection closed before it sent a byte (one the proxy dialled ahead and
+  // left unused) is an error to Node's TLS server, which reports it in the same
+  // turn as its close; it carried nothing, so it is no parse error here.
+  let closedSilent = false;
+  if (options.tls) {
+    server.on('connection', (socket: Socket) =>
+      socket.once('close', () => {
+        closedSilent = socket.bytesRead === 0;
+        queueMicrotask(() => (closedSilent = false));
+      }),
+    );
+  }
   server.on('clientError', (_err, socket: Socket) => {
-    counts.clientErrors++;
+    if (!closedSilent) counts.clientErrors++;
     socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
