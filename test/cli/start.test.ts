@@ -64,10 +64,17 @@ describe('mtls-proxy start', () => {
     const writes = (): number => Number(/^syscw: (\d+)$/m.exec(readFileSync(`/proc/${cli.child.pid}/io`, 'utf8'))![1]);
     // The listening line's own flush happens within 100 ms.
     await sleep(300);
-    const before = writes();
-    await sleep(1000);
-    // Ten empty writes a second, each waking the event loop, before this was fixed.
-    expect(writes() - before).toBeLessThan(3);
+    // On a loaded machine the tail of start-up (background threads, the thread pool's and
+    // V8's, wake the loop with an eventfd write) can spill into a second or two; a process that
+    // is idle for good has a quiet second soon. Ten empty writes a second, each waking
+    // the event loop, before this was fixed: no second was ever quiet.
+    let quietest = Infinity;
+    for (let second = 0; second < 5 && quietest >= 3; second++) {
+      const before = writes();
+      await sleep(1000);
+      quietest = Math.min(quietest, writes() - before);
+    }
+    expect(quietest).toBeLessThan(3);
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
   });
