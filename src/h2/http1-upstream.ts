@@ -17,6 +17,8 @@ export class Http1ToH2Response implements Dispatcher.DispatchHandler {
   readonly #events: StreamRelayEvents;
   #controller: Dispatcher.DispatchController | null = null;
   #gone = false;
+  /** The upstream's response is complete: nothing left to abort. */
+  #ended = false;
   #trailers: IncomingHttpHeaders = {};
 
   constructor(downstream: ServerHttp2Stream, events: StreamRelayEvents) {
@@ -24,7 +26,8 @@ export class Http1ToH2Response implements Dispatcher.DispatchHandler {
     this.#events = events;
     downstream.once('wantTrailers', () => downstream.sendTrailers(downstreamH2Headers(this.#trailers)));
     downstream.once('close', () => {
-      if (this.#downstream.writableFinished) return;
+      // Not writableFinished: a stream the client reset reads as finished too.
+      if (this.#ended) return;
       this.#gone = true;
       this.#controller?.abort(new MtlsProxyError('ERR_CLIENT_ABORTED', 'The client reset its stream.'));
     });
@@ -48,6 +51,7 @@ export class Http1ToH2Response implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    this.#ended = true;
     this.#trailers = trailers;
     this.#downstream.end();
   }

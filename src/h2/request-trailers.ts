@@ -102,9 +102,15 @@ export function dispatchWithTrailers(
     handler.onResponseError?.(controller, err);
   };
   req.once('error', fail);
-  req.setTimeout(idleMs, () => fail(new MtlsProxyError('ERR_UPSTREAM_IDLE_TIMEOUT', 'The upstream sent nothing for timeouts.idle.')));
+  // As undici's bodyTimeout (the head has timeouts.response): a body the server stops
+  // sending fails, unless the client is the one slow to read and has paused it.
+  const onIdle = (): void => {
+    if (paused) req.setTimeout(idleMs, onIdle);
+    else fail(new MtlsProxyError('ERR_UPSTREAM_BODY_TIMEOUT', 'The upstream stopped sending the response body.'));
+  };
   req.once('response', (res: IncomingMessage) => {
     response = res;
+    req.setTimeout(idleMs, onIdle);
     handler.onResponseStart?.(controller, res.statusCode ?? 502, res.headers, res.statusMessage);
     res.on('data', (chunk: Buffer) => handler.onResponseData?.(controller, chunk));
     res.once('error', fail);

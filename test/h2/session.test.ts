@@ -1,4 +1,4 @@
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startH2Setup, type H2Setup } from './fixtures.js';
 
@@ -37,7 +37,7 @@ beforeAll(async () => {
         res.end(Buffer.alloc(LARGE_BODY, 7));
         return;
       }
-      if (req.url === '/stall-mid-body') {
+      if (req.url?.startsWith('/stall-mid-body')) {
         res.writeHead(200, { 'content-length': '100' });
         res.write('partial');
         return;
@@ -101,43 +101,58 @@ async function answer(req: ClientHttp2Stream): Promise<{ head: IncomingHttpHeade
   return { head, body: Buffer.concat(chunks) };
 }
 
+/** Where a request is relayed: an h2 server, an HTTP/1.1 one through its pool, or (with request trailers) on a connection of its own. */
+const PATHS = [
+  { host: 'api.example.com', upstreamProtocol: 'h2', trailers: false, code: 'ERR_UPSTREAM_BODY_TIMEOUT' },
+  { host: 'a.example.com', upstreamProtocol: 'http/1.1', trailers: false, code: 'UND_ERR_BODY_TIMEOUT' },
+  { host: 'a.example.com', upstreamProtocol: 'http/1.1', trailers: true, code: 'ERR_UPSTREAM_BODY_TIMEOUT' },
+] as const;
+
+function send(session: ClientHttp2Session, path: string, trailers: boolean): ClientHttp2Stream {
+  if (!trailers) {
+    const req = session.request({ ':path': path });
+    req.end();
+    return req;
+  }
+  const req = session.request({ ':path': path, ':method': 'POST', trailer: 'x-checksum' }, { waitForTrailers: true });
+  req.once('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'c0ffee' }));
+  req.end('body');
+  return req;
+}
+
 describe('a response body that stops for timeouts.idle', () => {
-  for (const [host, upstreamProtocol, code] of [
-    ['api.example.com', 'h2', 'ERR_UPSTREAM_BODY_TIMEOUT'],
-    ['a.example.com', 'http/1.1', 'UND_ERR_BODY_TIMEOUT'],
-  ] as const) {
-    it(`resets the client stream, never ends it cleanly, from an ${upstreamProtocol} server`, async () => {
+  for (const { host, upstreamProtocol, trailers, code } of PATHS) {
+    const path = trailers ? '/stall-mid-body-trailed' : '/stall-mid-body';
+    it(`resets the client stream, never ends it cleanly, from an ${upstreamProtocol} server${trailers ? ', for a request with trailers' : ''}`, async () => {
       const session = await setup.client(host);
-      const req = session.request({ ':path': '/stall-mid-body' });
-      req.end();
+      const req = send(session, path, trailers);
       const { head, body } = await answer(req);
       expect(head[':status']).toBe(200);
       expect(body.toString()).toBe('partial');
       expect(req.rstCode).toBe(constants.NGHTTP2_INTERNAL_ERROR);
       const error = await setup.proxy.waitForLog('upstream error', (l) => l.host === host && l.code === code);
       expect(error.error).toContain('timeouts.idle');
-      const request = await setup.proxy.waitForLog('request', (l) => l.host === host && l.path === '/stall-mid-body');
+      const request = await setup.proxy.waitForLog('request', (l) => l.host === host && l.path === path);
       expect(request).toMatchObject({ status: 200, aborted: true, upstreamProtocol });
       if (upstreamProtocol === 'h2') expect(await setup.h2.seen.at(-1)!.closed).toBe(constants.NGHTTP2_CANCEL);
     });
-  }
 
-  it.each(['api.example.com', 'a.example.com'])("is not the server's fault while the client is the one not reading: the whole body arrives (%s)", async (host) => {
-    const session = await setup.client(host);
-    const req = session.request({ ':path': '/large' });
-    req.end();
-    req.pause();
-    const head = await new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve));
-    // Past timeouts.idle (1 s) with every window full.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    let bytes = 0;
-    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    req.resume();
-    await new Promise((resolve) => req.once('close', resolve));
-    expect(head[':status']).toBe(200);
-    expect(bytes).toBe(LARGE_BODY);
-    expect(req.rstCode).toBe(constants.NGHTTP2_NO_ERROR);
-  });
+    it(`is not the server's fault while the client is the one not reading: the whole body arrives from an ${upstreamProtocol} server${trailers ? ', for a request with trailers' : ''}`, async () => {
+      const session = await setup.client(host);
+      const req = send(session, '/large', trailers);
+      req.pause();
+      const head = await new Promise<IncomingHttpHeaders>((resolve) => req.once('response', resolve));
+      // Past timeouts.idle (1 s) with every window full.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      req.resume();
+      await new Promise((resolve) => req.once('close', resolve));
+      expect(head[':status']).toBe(200);
+      expect(bytes).toBe(LARGE_BODY);
+      expect(req.rstCode).toBe(constants.NGHTTP2_NO_ERROR);
+    });
+  }
 });
 
 /** The head, body and trailers of an answer that has trailers, once its stream closed. */
@@ -234,6 +249,35 @@ describe('an h2 request to an HTTP/1.1-only server', () => {
     req.close(constants.NGHTTP2_CANCEL);
     await closed;
     const request = await setup.proxy.waitForLog('request', (l) => l.path === '/hold');
+    expect(request).toMatchObject({ status: null, aborted: true, protocol: 'h2', upstreamProtocol: 'http/1.1' });
+  });
+});
+
+describe('an h2 client that resets its stream before an HTTP/1.1 server answers, with no timeout near', () => {
+  let quiet: H2Setup;
+  let held: Promise<void> = Promise.resolve();
+
+  beforeAll(async () => {
+    quiet = await startH2Setup({
+      h1Handler: (_req, res) => {
+        held = new Promise((resolve) => res.once('close', () => resolve()));
+      },
+      // Nothing but the client's reset can end the request within the test.
+      yaml: 'timeouts:\n  response: 600\n  idle: 600\n',
+    });
+  });
+
+  afterAll(() => quiet?.close());
+
+  it('has its request through the pool aborted, the connection closed', async () => {
+    const session = await quiet.client('a.example.com');
+    const req = session.request({ ':path': '/hold' });
+    req.on('error', () => {});
+    req.end();
+    while (quiet.h1.seen.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    req.close(constants.NGHTTP2_CANCEL);
+    await held;
+    const request = await quiet.proxy.waitForLog('request', (l) => l.path === '/hold');
     expect(request).toMatchObject({ status: null, aborted: true, protocol: 'h2', upstreamProtocol: 'http/1.1' });
   });
 });
