@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: the prepare script builds, and the sources are not here yet.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 

@@ -79,6 +79,19 @@ describe('mtls-proxy start', () => {
     expect(await cli.exited).toBe(0);
   });
 
+  it("does not load Node's own undici: from Node 22, importing node:http as an ES module reads its WebSocket export, which does", async () => {
+    const probe = path.join(dir, 'loaded-modules.cjs');
+    // Each process writes its own list (the config is read in a child that runs the probe too).
+    writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(dir)} + '/modules-' + process.pid, process.moduleLoadList.join('\\n')));`);
+    const cli = start(['--port', '0'], { BOB_PASS, NODE_OPTIONS: `--require ${probe}` });
+    await cli.waitForLog('listening');
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    const loaded = readFileSync(path.join(dir, `modules-${cli.child.pid}`), 'utf8').split('\n');
+    expect(loaded).toContain('NativeModule http');
+    expect(loaded).not.toContain('NativeModule internal/deps/undici/undici');
+  });
+
   it('exits 0 on SIGINT (Ctrl-C) too', async () => {
     const cli = start(['--port', '0']);
     await cli.waitForLog('listening');

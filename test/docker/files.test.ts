@@ -33,6 +33,14 @@ describe('Dockerfile', () => {
     expect(copies.map((c) => c.source)).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
   });
 
+  it('copies into the build stage every repository file `npm run build` reads', () => {
+    const { scripts } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const read = `${scripts.build} ${scripts.bundle}`.match(/\b(?:src|scripts)\/[\w./-]+|\btsconfig[\w.]*\.json\b/g) ?? [];
+    expect(read).toEqual(expect.arrayContaining(['tsconfig.build.json', 'scripts/bundle.mjs']));
+    const copied = copiedFromRepository(stages, stages[0]!).map((c) => c.source);
+    for (const file of read) expect(copied.some((source) => file === source || file.startsWith(`${source}/`)), file).toBe(true);
+  });
+
   it('runs as a user who is not root', () => {
     const user = argsOf(final, 'USER').at(-1);
     expect(user).toBeDefined();
