@@ -1,13 +1,11 @@
 /**
  * Bundles the CLI that tsc compiled into dist/ (README, Design: "Build").
  *
- * node:http, node:fs and node:util reach the bundle through `require`, not an ES import.
- * Node builds a built-in module's ES namespace by reading every export, and from Node 22
- * on, reading node:http's `WebSocket`, `CloseEvent` and `MessageEvent` loads Node's own
- * copy of undici: 1.8 MiB more resident at start on Node 24, the image's runtime.
- * `require` hands over the module object, whose getters run only when used. The other
- * built-ins keep their imports: the interop code esbuild wraps around a CommonJS module
- * copies its property list, and run for all of them at start it cost 6 MiB on Node 20.
+ * node:http, node:fs and node:util reach the bundle through `require`, not an ES import:
+ * Node builds a built-in's ES namespace by reading every export, and from Node 22 on,
+ * node:http's `WebSocket` export loads Node's own copy of undici. `require` hands over
+ * the module object, whose getters run only when used. The other built-ins keep their
+ * imports, since esbuild's interop code for a CommonJS module costs memory at start.
  */
 import { build } from 'esbuild';
 
